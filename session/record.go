@@ -1,0 +1,182 @@
+package session
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Verdict is the outcome of one negotiated data connection.
+type Verdict string
+
+// The verdicts, exactly as they appear in every output.
+const (
+	// OK: the data connection was established.
+	OK Verdict = "ok"
+	// Dropped: SYNs were sent and never answered.
+	Dropped Verdict = "dropped"
+	// Reset: the SYN was answered by a TCP RST.
+	Reset Verdict = "reset"
+	// Unreachable: an ICMP or ICMPv6 error quoting the SYN came back.
+	Unreachable Verdict = "unreachable"
+	// NotAttempted: negotiated and accepted, but no SYN was ever seen.
+	NotAttempted Verdict = "not-attempted"
+	// Refused: the peer refused the negotiation or the data connection.
+	Refused Verdict = "refused"
+	// Unknown: the capture does not show the outcome.
+	Unknown Verdict = "unknown"
+)
+
+// Verdicts lists every verdict, failures first, in report order.
+var Verdicts = []Verdict{Dropped, Reset, Unreachable, Refused, NotAttempted, Unknown, OK}
+
+// Failed reports whether v is a failure of the data connection.
+func (v Verdict) Failed() bool {
+	switch v {
+	case Dropped, Reset, Unreachable, Refused, NotAttempted:
+		return true
+	}
+	return false
+}
+
+// Mode is the FTP data connection mode.
+type Mode string
+
+// Data connection modes.
+const (
+	Active  Mode = "active"  // the server connects to the client (PORT, EPRT, LPRT)
+	Passive Mode = "passive" // the client connects to the server (PASV, EPSV, LPSV)
+)
+
+// Reply is one FTP reply (all lines of a multi-line reply joined by "\n").
+type Reply struct {
+	Time time.Time
+	Code int
+	Text string
+}
+
+// DataConn summarises a tracked data connection: its handshake and byte
+// counts (data connections are never reassembled).
+type DataConn struct {
+	// Connector sent the SYN; Listener received it.
+	Connector, Listener netip.AddrPort
+	SYNs                int
+	FirstSYN, LastSYN   time.Time
+	// SYNACK is the time of the first SYN-ACK from the listener (zero if none).
+	SYNACK time.Time
+	// Established is set when the connector acknowledged the SYN-ACK or data flowed.
+	Established bool
+	// RST describes the first RST seen on the connection, if any.
+	RST *RSTInfo
+	// ICMP describes an ICMP error quoting the SYN, if any.
+	ICMP *ICMPInfo
+	// BytesToListener and BytesToConnector count TCP payload bytes.
+	BytesToListener, BytesToConnector uint64
+	// LastSeen is the time of the last packet on the connection.
+	LastSeen time.Time
+	// Closed is set when FIN or RST ended an established connection.
+	Closed bool
+}
+
+// RSTInfo describes a RST on a data connection.
+type RSTInfo struct {
+	Time time.Time
+	// FromListener is true when the listener side sent it.
+	FromListener bool
+	// BeforeEstablished is true when it came before the handshake completed.
+	BeforeEstablished bool
+	TTL               uint8
+}
+
+// ICMPInfo describes an ICMP error quoting a data connection's SYN.
+type ICMPInfo struct {
+	Time       time.Time
+	From       netip.Addr
+	V6         bool
+	Type, Code uint8
+	TTL        uint8
+}
+
+// Transfer is one negotiation (PORT, EPRT, LPRT, PASV, EPSV, LPSV) and what
+// followed it: the transfer command that used it, its replies, the data
+// connection and the verdict.
+type Transfer struct {
+	ID        uint64
+	SessionID uint64
+	// Client and Server are the control channel's endpoints.
+	Client, Server netip.AddrPort
+	Mode           Mode
+	// Negotiation is PORT, PASV, EPRT, EPSV, LPRT or LPSV; "hidden" when the
+	// control channel was encrypted and only the data connection was seen.
+	Negotiation string
+	// NegotiationLine is the command line that negotiated (password-free).
+	NegotiationLine string
+	// NegotiationReply is the reply to the negotiation command, if seen.
+	NegotiationReply *Reply
+	// Endpoint is the advertised endpoint (invalid when none could be parsed).
+	Endpoint netip.AddrPort
+	// Time is when the negotiation was made (command or reply time).
+	Time time.Time
+	// Command is the transfer command that used the negotiation (LIST,
+	// NLST, MLSD, RETR, STOR, STOU, APPE), with its argument.
+	Command, CommandArg string
+	CommandTime         time.Time
+	// Replies are the replies to the transfer command (1xx, then final).
+	Replies []Reply
+	Verdict Verdict
+	Reason  string
+	// Flags are anomaly and context markers, sorted (see the README).
+	Flags []string
+	// Data is the data connection that matched, if any.
+	Data *DataConn
+	// Attempts counts data connections (distinct 4-tuples) matched to this
+	// negotiation, including Data.
+	Attempts int
+	// Decided is the capture time at which the verdict was reached.
+	Decided time.Time
+}
+
+// Session is one FTP control connection.
+type Session struct {
+	ID             uint64
+	Client, Server netip.AddrPort
+	Start, End     time.Time
+	// Greeting is the server's 220 text; System the 215 reply to SYST.
+	Greeting, System string
+	User             string
+	// Password is the PASS argument, masked unless configured otherwise.
+	Password string
+	// TLS is set when AUTH TLS/SSL was answered by 234.
+	TLS bool
+	// Gaps counts missing stretches in the control stream; GapBytes their size.
+	Gaps     int
+	GapBytes int64
+	// MidStream is set when the capture started after the TCP handshake.
+	MidStream bool
+	// DetectedBy says how the session was recognised: "port" or "content".
+	DetectedBy string
+	Commands   int
+	Replies    int
+	// Verdicts counts this session's transfers per verdict.
+	Verdicts map[Verdict]int
+	// Flags are anomaly markers (sorted).
+	Flags []string
+	// Anomalies are human-readable notes (bounded), e.g. an overlong line.
+	Anomalies []string
+	// Closed says how the session ended: "fin", "rst", "idle", "capture-end".
+	Closed string
+}
+
+// Summary is what a whole run found.
+type Summary struct {
+	Packets, Bytes uint64
+	// Undecoded frames and Truncated frames (snap length).
+	Undecoded, Truncated uint64
+	// KernelDrops is reported by live sources.
+	KernelDrops     uint64
+	Sessions        int
+	Transfers       int
+	Verdicts        map[Verdict]int
+	First, Last     time.Time
+	InputErrors     []string
+	StateLimitDrops uint64
+}
