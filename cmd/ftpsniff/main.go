@@ -1,0 +1,220 @@
+// Command ftpsniff analyses FTP sessions in packet captures and reports
+// which data connections failed and why.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ftpsniff/ftpsniff"
+	"github.com/ftpsniff/ftpsniff/decode"
+	"github.com/ftpsniff/ftpsniff/output"
+)
+
+// Exit statuses, documented in --help and the README.
+const (
+	exitOK       = 0 // analysed cleanly
+	exitInput    = 1 // input could not be read at all, or output failed
+	exitUsage    = 2 // bad flags or arguments
+	exitDamaged  = 3 // input damaged or truncated; what was readable was analysed
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// options are the parsed flags.
+type options struct {
+	reads         []string
+	format        string
+	ports         []string
+	showPasswords bool
+	expectTimeout time.Duration
+	synGrace      time.Duration
+	dropWait      time.Duration
+	quiet         bool
+	version       bool
+}
+
+const usageHead = `Usage: ftpsniff -r FILE [-r FILE ...] [options]
+
+Analyse FTP sessions in packet captures (pcap or pcapng, optionally
+gzip-compressed; "-r -" reads standard input). For every negotiation
+(PORT, PASV, EPRT, EPSV, LPRT, LPSV) it reports the data connection that
+followed and a verdict: ok, dropped, reset, unreachable, not-attempted,
+refused or unknown, with the evidence. Several -r files are read as one
+time-ordered stream. FTP control channels are found on port 21, on the
+--ports given, and on any other port by content.
+
+Options:
+`
+
+const usageTail = `
+Exit status:
+  0  analysed cleanly
+  1  input could not be read (missing file, not a capture, unsupported link
+     type) or output could not be written
+  2  bad usage
+  3  an input was damaged or truncated: everything before the damage was
+     analysed and reported, and the damage is named on stderr
+
+Passwords are masked unless --show-passwords is given.
+`
+
+func newFlags(o *options, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("ftpsniff", pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.SetOutput(stderr)
+	fs.StringArrayVarP(&o.reads, "read", "r", nil, "read packets from `FILE` (pcap, pcapng, gzip; \"-\" = stdin); repeatable")
+	fs.StringVarP(&o.format, "format", "F", "table", "output `format`: table, json (JSON Lines) or text")
+	fs.StringSliceVar(&o.ports, "ports", nil, "extra TCP `ports` carrying FTP control channels, e.g. 2121,8021 (21 is always included)")
+	fs.BoolVar(&o.showPasswords, "show-passwords", false, "show PASS arguments instead of masking them")
+	fs.DurationVar(&o.expectTimeout, "expect-timeout", 120*time.Second, "how long a negotiation waits for its data connection (capture time)")
+	fs.DurationVar(&o.synGrace, "syn-grace", 3*time.Second, "a lone unanswered SYN counts as dropped after this long")
+	fs.DurationVar(&o.dropWait, "drop-wait", 30*time.Second, "how long unanswered SYNs wait for a reply before the verdict")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line on stderr")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageHead)
+		fmt.Fprint(stderr, fs.FlagUsages())
+		fmt.Fprint(stderr, usageTail)
+	}
+	return fs
+}
+
+// run is main without the process: it returns the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var o options
+	fs := newFlags(&o, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+		return exitUsage
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "ftpsniff %s\n", version)
+		return exitOK
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ftpsniff: unexpected arguments %q (give capture files with -r)\n", fs.Args())
+		return exitUsage
+	}
+	if len(o.reads) == 0 {
+		fmt.Fprintln(stderr, "ftpsniff: nothing to read: give a capture file with -r FILE (see --help)")
+		return exitUsage
+	}
+	cfg := ftpsniff.DefaultConfig()
+	cfg.Session.ShowPasswords = o.showPasswords
+	cfg.Session.ExpectTimeout = o.expectTimeout
+	cfg.Session.SYNGrace = o.synGrace
+	cfg.Session.DropWait = o.dropWait
+	for _, p := range o.ports {
+		n, err := strconv.ParseUint(strings.TrimSpace(p), 10, 16)
+		if err != nil || n == 0 {
+			fmt.Fprintf(stderr, "ftpsniff: --ports: %q is not a TCP port\n", p)
+			return exitUsage
+		}
+		cfg.Session.ControlPorts = append(cfg.Session.ControlPorts, uint16(n))
+	}
+	var w output.Writer
+	switch o.format {
+	case "table":
+		w = output.NewTable(stdout, output.TableOptions{})
+	case "json":
+		w = output.NewJSON(stdout)
+	case "text":
+		w = output.NewText(stdout)
+	default:
+		fmt.Fprintf(stderr, "ftpsniff: --format: unknown format %q (table, json or text)\n", o.format)
+		return exitUsage
+	}
+	src, err := openInputs(o.reads, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+		return exitInput
+	}
+	defer src.Close()
+	if !o.quiet && isTerminal(stderr) {
+		cfg.Progress = newProgress(stderr)
+	}
+	sum, err := ftpsniff.Run(ctx, src, cfg, w)
+	for _, e := range sum.InputErrors {
+		fmt.Fprintf(stderr, "ftpsniff: %s\n", e)
+	}
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, ftpsniff.ErrDamagedInput):
+		return exitDamaged
+	default:
+		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+		return exitInput
+	}
+}
+
+// openInputs opens the -r inputs; "-" is stdin.
+func openInputs(names []string, stdin io.Reader) (decode.Source, error) {
+	stdins := 0
+	for _, n := range names {
+		if n == "-" {
+			stdins++
+		}
+	}
+	if stdins > 1 {
+		return nil, errors.New("-r -: standard input can be read only once")
+	}
+	if len(names) == 1 && names[0] == "-" {
+		return decode.NewReaderSource("-", stdin)
+	}
+	return decode.OpenFiles(names)
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// newProgress returns a progress callback that draws one line on stderr,
+// starting once the run has taken more than a moment.
+func newProgress(w io.Writer) func(decode.Stats, int, bool) {
+	start := time.Now()
+	drawn := false
+	return func(st decode.Stats, sessions int, done bool) {
+		el := time.Since(start)
+		if done {
+			if drawn {
+				fmt.Fprint(w, "\r\033[K")
+			}
+			return
+		}
+		if el < time.Second {
+			return
+		}
+		drawn = true
+		rate := float64(st.Packets) / el.Seconds()
+		fmt.Fprintf(w, "\r\033[Kread %.1f MB, %d packets, %d FTP sessions, %.0f packets/s", float64(st.FileBytes)/1e6, st.Packets, sessions, rate)
+	}
+}

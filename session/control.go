@@ -1,0 +1,488 @@
+package session
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/reassembly"
+
+	"github.com/ftpsniff/ftpsniff/decode"
+	"github.com/ftpsniff/ftpsniff/session/ftp"
+)
+
+// maxAnomalies bounds the human-readable notes kept per session.
+const maxAnomalies = 20
+
+// pendingCmd is a command waiting for its final reply.
+type pendingCmd struct {
+	verb, arg string
+	time      time.Time
+	xfer      *transfer // negotiation or transfer command it belongs to
+	isXferCmd bool      // LIST, RETR, ... (x is the negotiation it used)
+}
+
+// session is one FTP control connection being followed.
+type session struct {
+	t   *Tracker
+	key flowKey // client -> server
+	rec Session
+
+	lastSeen time.Time
+	closedAt time.Time
+	closeHow string
+	finFrom  [2]bool // [fromClient, fromServer]
+	ended    bool
+
+	split    [2]*ftp.LineSplitter // [client, server]
+	replies  ftp.ReplyAssembler
+	tls      [2]tlsSkipper
+	lineTime time.Time // capture time of the data being parsed
+	flags    map[string]bool
+
+	pending   []pendingCmd
+	transfers []*transfer // every transfer, in negotiation order
+	current   *transfer   // latest negotiation not yet used by a transfer command
+	authSent  bool        // AUTH TLS/SSL waiting for 234
+	greeted   bool
+	firstDir  netip.AddrPort // source of the first packet the assembler saw
+}
+
+func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
+	t.nextSession++
+	s := &session{
+		t:        t,
+		key:      k,
+		lastSeen: now,
+		flags:    make(map[string]bool),
+		split:    [2]*ftp.LineSplitter{ftp.NewLineSplitter(t.cfg.MaxLine), ftp.NewLineSplitter(t.cfg.MaxLine)},
+	}
+	s.rec = Session{
+		ID:         t.nextSession,
+		Client:     k.src,
+		Server:     k.dst,
+		Start:      now,
+		End:        now,
+		DetectedBy: how,
+		Verdicts:   make(map[Verdict]int),
+	}
+	return s
+}
+
+func (s *session) flag(f string) { s.flags[f] = true }
+
+func (s *session) anomaly(format string, args ...any) {
+	if len(s.rec.Anomalies) < maxAnomalies {
+		s.rec.Anomalies = append(s.rec.Anomalies, fmt.Sprintf(format, args...))
+	}
+}
+
+// finishRecord fills the derived fields of the session record.
+func (s *session) finishRecord() {
+	s.rec.Flags = s.rec.Flags[:0]
+	for f := range s.flags {
+		s.rec.Flags = append(s.rec.Flags, f)
+	}
+	sort.Strings(s.rec.Flags)
+}
+
+// ctx is the AssemblerContext: a fresh one per packet, as the assembler keeps
+// a pointer to it with queued data.
+type ctx struct{ ci gopacket.CaptureInfo }
+
+func (c *ctx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+
+// control feeds a control-channel packet; fromClient says its direction.
+func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
+	if p.Time.After(s.lastSeen) {
+		s.lastSeen = p.Time
+	}
+	if p.Time.After(s.rec.End) {
+		s.rec.End = p.Time
+	}
+	fl := p.TCP.Flags
+	if fl.Has(decode.RST) {
+		s.flag("control-reset")
+		if s.closedAt.IsZero() {
+			s.closedAt, s.closeHow = p.Time, "rst"
+		}
+	}
+	if fl.Has(decode.FIN) {
+		if fromClient {
+			s.finFrom[0] = true
+		} else {
+			s.finFrom[1] = true
+		}
+		if s.finFrom[0] && s.finFrom[1] && s.closedAt.IsZero() {
+			s.closedAt, s.closeHow = p.Time, "fin"
+		}
+	}
+	if p.Fragment {
+		s.flag("ip-fragments")
+		return
+	}
+	if p.Truncated && len(p.Payload) > 0 {
+		s.flag("snaplen-truncated")
+	}
+	tcp := &layers.TCP{
+		SrcPort: layers.TCPPort(p.TCP.SrcPort),
+		DstPort: layers.TCPPort(p.TCP.DstPort),
+		Seq:     p.TCP.Seq,
+		Ack:     p.TCP.Ack,
+		FIN:     fl.Has(decode.FIN),
+		SYN:     fl.Has(decode.SYN),
+		RST:     fl.Has(decode.RST),
+		PSH:     fl.Has(decode.PSH),
+		ACK:     fl.Has(decode.ACK),
+		URG:     fl.Has(decode.URG),
+		Window:  p.TCP.Window,
+	}
+	tcp.Payload = p.Payload
+	tcp.SetInternalPortsForTesting()
+	var et gopacket.EndpointType = layers.EndpointIPv4
+	if p.Src.Is6() {
+		et = layers.EndpointIPv6
+	}
+	netFlow := gopacket.NewFlow(et, p.Src.AsSlice(), p.Dst.AsSlice())
+	t.pending = s
+	c := &ctx{ci: gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: p.CapLen, Length: p.WireLen}}
+	t.assembler.AssembleWithContext(netFlow, tcp, c)
+	t.pending = nil
+}
+
+// streamFactory hands the assembler the session being fed.
+type streamFactory struct{ t *Tracker }
+
+func (f *streamFactory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
+	s := f.t.pending
+	if s == nil {
+		return nil // a connection the tracker did not ask for: ignore it
+	}
+	src, _ := netip.AddrFromSlice(netFlow.Src().Raw())
+	s.firstDir = netip.AddrPortFrom(src, uint16(tcp.SrcPort))
+	return &stream{s: s}
+}
+
+// stream is the reassembly.Stream of one control connection.
+type stream struct{ s *session }
+
+func (st *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
+	if !*start && nextSeq == -1 && !tcp.SYN && len(tcp.Payload) > 0 {
+		// The capture began after the handshake: start where we are.
+		*start = true
+		st.s.rec.MidStream = true
+	}
+	return true
+}
+
+func (st *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
+	s := st.s
+	dir, _, _, skip := sg.Info()
+	// dir is relative to the first packet the assembler saw.
+	fromFirst := dir == reassembly.TCPDirClientToServer
+	fromClient := fromFirst == (s.firstDir == s.key.src)
+	n, _ := sg.Lengths()
+	if skip > 0 {
+		s.gap(fromClient, skip)
+	}
+	if n == 0 {
+		return
+	}
+	data := sg.Fetch(n)
+	s.lineTime = sg.CaptureInfo(n - 1).Timestamp
+	if s.lineTime.IsZero() && ac != nil {
+		s.lineTime = ac.GetCaptureInfo().Timestamp
+	}
+	s.feed(fromClient, data)
+}
+
+func (st *stream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
+	return false // let the flush remove it, so late ACKs do not start a new stream
+}
+
+// gap records missing bytes in one direction of the control channel.
+func (s *session) gap(fromClient bool, n int) {
+	s.rec.Gaps++
+	s.rec.GapBytes += int64(n)
+	s.flag("control-gap")
+	d := 1
+	if fromClient {
+		d = 0
+	}
+	s.split[d].Gap()
+	if !fromClient {
+		s.replies.Reset()
+	}
+	// A negotiation may have been lost: say so on the open ones.
+	for _, x := range s.transfers {
+		if !x.settled {
+			x.flag("control-gap")
+		}
+	}
+}
+
+// feed parses reassembled control bytes.
+func (s *session) feed(fromClient bool, data []byte) {
+	d := 1
+	if fromClient {
+		d = 0
+	}
+	if s.rec.TLS {
+		data = s.tls[d].skip(data)
+		if data == nil {
+			return
+		}
+		// Clear text again after TLS (CCC): parse from here on.
+		s.flag("ccc")
+		s.tls[d].clear = true
+	}
+	s.split[d].Feed(data, func(line []byte, f ftp.LineFlags) {
+		if fromClient {
+			s.clientLine(line, f)
+		} else {
+			s.serverLine(line, f)
+		}
+	})
+}
+
+// flushLines hands over half lines left at the end of the stream.
+func (s *session) flushLines() {
+	s.split[0].Flush(func(line []byte, f ftp.LineFlags) { s.clientLine(line, f) })
+	s.split[1].Flush(func(line []byte, f ftp.LineFlags) { s.serverLine(line, f) })
+}
+
+func (s *session) lineFlags(f ftp.LineFlags, client bool) {
+	side := "server"
+	if client {
+		side = "client"
+	}
+	if f&ftp.FlagOverlong != 0 {
+		s.flag("overlong-line")
+		s.anomaly("%s line longer than %d bytes (truncated)", side, s.t.cfg.MaxLine)
+	}
+	if f&ftp.FlagTelnet != 0 {
+		s.flag("telnet-iac")
+	}
+	if f&ftp.FlagLFOnly != 0 {
+		s.flag("lf-only")
+	}
+	if f&ftp.FlagPartial != 0 {
+		s.flag("partial-line")
+	}
+}
+
+// clientLine handles one command line.
+func (s *session) clientLine(line []byte, f ftp.LineFlags) {
+	s.lineFlags(f, true)
+	if len(line) == 0 {
+		return
+	}
+	cmd, ok := ftp.ParseCommand(line)
+	if !ok {
+		s.flag("invalid-command")
+		s.anomaly("not an FTP command: %q", clip(string(line), 60))
+		return
+	}
+	s.rec.Commands++
+	now := s.lineTime
+	pc := pendingCmd{verb: cmd.Verb, arg: cmd.Arg, time: now}
+	switch cmd.Verb {
+	case "USER":
+		if s.rec.User == "" {
+			s.rec.User = clip(cmd.Arg, 128)
+		}
+	case "PASS":
+		if s.t.cfg.ShowPasswords {
+			s.rec.Password = clip(cmd.Arg, 128)
+		} else {
+			s.rec.Password = "****"
+		}
+		pc.arg = ""
+	case "AUTH":
+		a := strings.ToUpper(strings.TrimSpace(cmd.Arg))
+		if strings.HasPrefix(a, "TLS") || strings.HasPrefix(a, "SSL") {
+			s.authSent = true
+		}
+	case "PORT", "EPRT", "LPRT", "PASV", "EPSV", "LPSV":
+		if cmd.Verb == "EPSV" && strings.EqualFold(strings.TrimSpace(cmd.Arg), "ALL") {
+			break
+		}
+		pc.xfer = s.negotiate(cmd, now)
+	case "LIST", "NLST", "MLSD", "RETR", "STOR", "STOU", "APPE":
+		pc.isXferCmd = true
+		pc.xfer = s.useNegotiation(cmd, now)
+	}
+	if len(s.pending) >= s.t.cfg.MaxPendingCommands {
+		s.flag("too-many-pending-commands")
+		s.pending = s.pending[1:]
+	}
+	s.pending = append(s.pending, pc)
+}
+
+// serverLine handles one reply line.
+func (s *session) serverLine(line []byte, f ftp.LineFlags) {
+	s.lineFlags(f, false)
+	r, done, err := s.replies.Line(line)
+	if err != nil {
+		if len(line) == 0 {
+			return
+		}
+		s.flag("invalid-reply")
+		s.anomaly("invalid reply line: %v", err)
+		return
+	}
+	if !done {
+		return
+	}
+	if r.Broken {
+		s.flag("broken-multiline")
+	}
+	s.reply(r)
+}
+
+// reply pairs a complete reply with the oldest pending command.
+func (s *session) reply(r ftp.Reply) {
+	s.rec.Replies++
+	now := s.lineTime
+	text := r.Text()
+	rep := Reply{Time: now, Code: r.Code, Text: clip(text, 512)}
+	if len(s.pending) == 0 {
+		if r.Code == 220 && !s.greeted {
+			s.greeted = true
+			s.rec.Greeting = clip(firstLineText(r), 200)
+			return
+		}
+		if r.Code == 227 || r.Code == 229 || r.Code == 228 {
+			// A passive reply whose command was not seen (mid-stream or gap).
+			s.passiveReply(nil, r, rep)
+			return
+		}
+		if r.Code != 421 {
+			s.flag("unsolicited-reply")
+		}
+		return
+	}
+	pc := &s.pending[0]
+	prelim := r.Code >= 100 && r.Code < 200
+	switch {
+	case pc.isXferCmd:
+		if pc.xfer != nil {
+			pc.xfer.transferReply(rep, !prelim)
+		}
+	case pc.verb == "PORT" || pc.verb == "EPRT" || pc.verb == "LPRT":
+		if pc.xfer != nil {
+			pc.xfer.activeReply(rep)
+		}
+	case pc.verb == "PASV" || pc.verb == "EPSV" || pc.verb == "LPSV":
+		s.passiveReply(pc.xfer, r, rep)
+	case pc.verb == "SYST" && r.Code == 215:
+		s.rec.System = clip(firstLineText(r), 200)
+	case pc.verb == "AUTH" && r.Code == 234 && s.authSent:
+		s.startTLS()
+	}
+	if !prelim {
+		s.pending = s.pending[1:]
+	}
+}
+
+// firstLineText is the text of a reply's first line without its code.
+func firstLineText(r ftp.Reply) string {
+	if len(r.Lines) == 0 {
+		return ""
+	}
+	l := r.Lines[0]
+	if len(l) >= 4 {
+		l = l[4:]
+	} else {
+		l = ""
+	}
+	return strings.TrimSpace(l)
+}
+
+// startTLS marks the session encrypted: from here on the control bytes are
+// TLS records, and data connections between the two hosts are reported
+// without their (invisible) negotiations.
+func (s *session) startTLS() {
+	s.rec.TLS = true
+	s.flag("tls")
+	k := tlsPairKey(s.key.src.Addr(), s.key.dst.Addr())
+	s.t.tlsPairs[k] = append(s.t.tlsPairs[k], s)
+	for _, x := range s.transfers {
+		if !x.settled {
+			x.flag("tls")
+		}
+	}
+}
+
+func tlsPairKey(a, b netip.Addr) [2]netip.Addr {
+	if b.Less(a) {
+		a, b = b, a
+	}
+	return [2]netip.Addr{a, b}
+}
+
+func (t *Tracker) dropTLSPair(s *session) {
+	k := tlsPairKey(s.key.src.Addr(), s.key.dst.Addr())
+	l := t.tlsPairs[k]
+	for i, o := range l {
+		if o == s {
+			l = append(l[:i], l[i+1:]...)
+			break
+		}
+	}
+	if len(l) == 0 {
+		delete(t.tlsPairs, k)
+	} else {
+		t.tlsPairs[k] = l
+	}
+}
+
+// tlsSkipper walks TLS record headers in one direction of an encrypted
+// control channel, to notice when clear text resumes (CCC).
+type tlsSkipper struct {
+	hdr   [5]byte
+	nhdr  int
+	left  int // bytes of the current record body still to skip
+	clear bool
+}
+
+// skip consumes TLS records from b and returns the clear-text remainder, or
+// nil while the bytes are still TLS.
+func (k *tlsSkipper) skip(b []byte) []byte {
+	if k.clear {
+		return b
+	}
+	for len(b) > 0 {
+		if k.left > 0 {
+			n := min(k.left, len(b))
+			k.left -= n
+			b = b[n:]
+			continue
+		}
+		k.hdr[k.nhdr] = b[0]
+		if k.nhdr == 0 && (b[0] < 20 || b[0] > 24) {
+			return b // not a TLS record type: clear text
+		}
+		if k.nhdr == 1 && b[0] != 3 {
+			return b
+		}
+		k.nhdr++
+		b = b[1:]
+		if k.nhdr == 5 {
+			k.nhdr = 0
+			k.left = int(k.hdr[3])<<8 | int(k.hdr[4])
+		}
+	}
+	return nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

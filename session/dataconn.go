@@ -1,0 +1,264 @@
+package session
+
+import (
+	"net/netip"
+
+	"github.com/ftpsniff/ftpsniff/decode"
+)
+
+// dataConn is a tracked data connection: handshake and counters only.
+type dataConn struct {
+	key   flowKey // connector -> listener
+	isn   uint32
+	rec   DataConn
+	owner *transfer // nil while unclaimed
+	done  bool      // its transfer was decided; still tracked for counters
+	ack   bool      // the connector acknowledged the SYN-ACK
+}
+
+// dataSYN handles a SYN that belongs to no known connection: match it to a
+// negotiation, or keep it a while in case the negotiation is parsed later.
+func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) {
+	x := t.matchSYN(k)
+	if x == nil && len(t.sessionList) == 0 {
+		return
+	}
+	if x == nil {
+		if s := t.tlsSessionFor(k); s != nil {
+			x = t.hiddenTransfer(s, k, p)
+		}
+	}
+	if x == nil && len(t.unclaimed) >= t.cfg.MaxUnclaimedSYNs {
+		t.sum.StateLimitDrops++
+		return
+	}
+	c := &dataConn{key: k, isn: p.TCP.Seq}
+	c.rec.Connector, c.rec.Listener = k.src, k.dst
+	t.conns[k] = c
+	t.dataPacket(c, p, true)
+	if x != nil {
+		t.attach(x, c)
+	} else {
+		t.unclaimed = append(t.unclaimed, c)
+	}
+}
+
+// matchSYN finds the open negotiation a SYN from k.src to k.dst answers.
+func (t *Tracker) matchSYN(k flowKey) *transfer {
+	var best *transfer
+	bestScore := 0
+	for _, x := range t.byPort[k.dst.Port()] {
+		sc := x.score(k)
+		if sc > bestScore || sc == bestScore && sc > 0 && x.rec.Time.After(best.rec.Time) {
+			best, bestScore = x, sc
+		}
+	}
+	return best
+}
+
+// score rates how well a SYN from k.src to k.dst fits negotiation x (0 = not).
+func (x *transfer) score(k flowKey) int {
+	if x.settled || x.refusedBy != nil || k.dst.Port() != x.rec.Endpoint.Port() {
+		return 0
+	}
+	s := x.s
+	adv := x.rec.Endpoint.Addr().Unmap()
+	dst, src := k.dst.Addr().Unmap(), k.src.Addr().Unmap()
+	var listener, connector netip.Addr
+	if x.rec.Mode == Passive {
+		listener, connector = s.key.dst.Addr().Unmap(), s.key.src.Addr().Unmap()
+	} else {
+		listener, connector = s.key.src.Addr().Unmap(), s.key.dst.Addr().Unmap()
+	}
+	sc := 0
+	switch dst {
+	case adv:
+		sc = 4
+	case listener:
+		sc = 3 // the advertised address was translated (NAT) or private
+	default:
+		return 0
+	}
+	if src == connector {
+		sc += 4
+	} else if dst != adv {
+		return 0 // neither end as negotiated: not ours
+	}
+	if x.conn == nil {
+		sc += 2 // prefer negotiations still waiting for a connection
+	} else if x.conn.rec.Established {
+		return 0
+	}
+	return sc
+}
+
+// attach makes c a data connection of x.
+func (t *Tracker) attach(x *transfer, c *dataConn) {
+	c.owner = x
+	x.conns = append(x.conns, c)
+	if x.conn == nil || !x.conn.rec.Established {
+		x.conn = c
+	}
+	if !x.rec.Endpoint.IsValid() {
+		return
+	}
+	if c.key.dst != x.rec.Endpoint {
+		x.flag("connected-elsewhere") // e.g. to the control address instead of a private one
+	}
+	known := x.rec.Time // when the endpoint became known on the wire
+	if x.rec.Mode == Passive && x.rec.NegotiationReply != nil {
+		known = x.rec.NegotiationReply.Time
+	}
+	if c.rec.FirstSYN.Before(known) {
+		x.flag("syn-before-reply") // matched retroactively
+	}
+	if x.rec.Mode == Active && c.key.src.Port() != 20 {
+		x.flag("active-source-not-20")
+	}
+	if c.rec.FirstSYN.Sub(x.rec.Time) > 300e9 {
+		x.flag("late-syn")
+	}
+}
+
+// claimUnclaimed matches SYNs seen before x's endpoint was known.
+func (t *Tracker) claimUnclaimed(x *transfer) {
+	kept := t.unclaimed[:0]
+	for _, c := range t.unclaimed {
+		if c.owner == nil && x.score(c.key) > 0 && c.rec.FirstSYN.Sub(x.rec.Time) > -t.cfg.UnclaimedTTL {
+			t.attach(x, c)
+			continue
+		}
+		kept = append(kept, c)
+	}
+	for i := len(kept); i < len(t.unclaimed); i++ {
+		t.unclaimed[i] = nil
+	}
+	t.unclaimed = kept
+}
+
+// expireUnclaimed forgets SYNs that no negotiation claimed in time, and data
+// connections whose transfer was decided and that have gone quiet.
+func (t *Tracker) expireUnclaimed() {
+	kept := t.unclaimed[:0]
+	for _, c := range t.unclaimed {
+		if c.owner == nil && t.now.Sub(c.rec.LastSeen) > t.cfg.UnclaimedTTL {
+			delete(t.conns, c.key)
+			continue
+		}
+		kept = append(kept, c)
+	}
+	for i := len(kept); i < len(t.unclaimed); i++ {
+		t.unclaimed[i] = nil
+	}
+	t.unclaimed = kept
+	for k, c := range t.conns {
+		if c.done && (c.rec.Closed || t.now.Sub(c.rec.LastSeen) > t.cfg.ControlIdle) && t.now.Sub(c.rec.LastSeen) > t.cfg.UnclaimedTTL {
+			delete(t.conns, k)
+		}
+	}
+}
+
+// tlsSessionFor returns a live encrypted session between the hosts of k.
+func (t *Tracker) tlsSessionFor(k flowKey) *session {
+	l := t.tlsPairs[tlsPairKey(k.src.Addr(), k.dst.Addr())]
+	if len(l) == 0 {
+		return nil
+	}
+	return l[len(l)-1]
+}
+
+// hiddenTransfer records a data connection of an encrypted session, whose
+// negotiation could not be read.
+func (t *Tracker) hiddenTransfer(s *session, k flowKey, p *decode.Packet) *transfer {
+	mode := Passive
+	if k.src.Addr() == s.key.dst.Addr() {
+		mode = Active
+	}
+	x := s.newTransfer(mode, "hidden", "", p.Time)
+	if x == nil {
+		return nil
+	}
+	x.rec.Endpoint = k.dst
+	x.accepted = true
+	x.used = true
+	x.flag("tls")
+	if s.current == x {
+		s.current = nil
+	}
+	return x
+}
+
+// dataPacket updates a data connection's counters; fromConnector says the
+// packet's direction.
+func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) {
+	r := &c.rec
+	r.LastSeen = p.Time
+	fl := p.TCP.Flags
+	n := uint64(len(p.Payload))
+	if fromConnector {
+		if fl.Has(decode.SYN) && !fl.Has(decode.ACK) {
+			if r.SYNs == 0 {
+				r.FirstSYN = p.Time
+			}
+			r.SYNs++
+			r.LastSYN = p.Time
+			if p.TCP.Seq != c.isn && r.SYNs > 1 && !r.SYNACK.IsZero() {
+				// A new connection on the same 4-tuple: start over.
+				c.isn = p.TCP.Seq
+			}
+		}
+		if fl.Has(decode.ACK) && !r.SYNACK.IsZero() && !fl.Has(decode.SYN) {
+			c.ack = true
+		}
+		r.BytesToListener += n
+	} else {
+		if fl.Has(decode.SYN) && fl.Has(decode.ACK) && r.SYNACK.IsZero() {
+			r.SYNACK = p.Time
+		}
+		r.BytesToConnector += n
+	}
+	if !r.Established && (n > 0 && !r.SYNACK.IsZero() || c.ack) {
+		r.Established = true
+	}
+	if fl.Has(decode.RST) {
+		if r.RST == nil {
+			r.RST = &RSTInfo{Time: p.Time, FromListener: !fromConnector, BeforeEstablished: !r.Established, TTL: p.TTL}
+		}
+		if r.Established {
+			r.Closed = true
+		}
+	}
+	if fl.Has(decode.FIN) && r.Established {
+		r.Closed = true
+	}
+}
+
+// icmp matches an ICMP error to the data connection whose SYN it quotes.
+func (t *Tracker) icmp(p *decode.Packet) {
+	q := &p.ICMP
+	if q.Proto != 6 || !q.HasPorts {
+		return
+	}
+	k := flowKey{netip.AddrPortFrom(q.Src, q.SrcPort), netip.AddrPortFrom(q.Dst, q.DstPort)}
+	c := t.conns[k]
+	if c == nil || c.rec.Established || c.rec.ICMP != nil {
+		return
+	}
+	if q.HasSeq && q.Seq != c.isn {
+		return
+	}
+	if !isUnreachable(q) {
+		return
+	}
+	c.rec.ICMP = &ICMPInfo{Time: p.Time, From: p.Src, V6: q.V6, Type: q.Type, Code: q.Code, TTL: p.TTL}
+	c.rec.LastSeen = p.Time
+}
+
+// isUnreachable reports whether the ICMP error says the destination could
+// not be reached (ICMPv4 type 3, ICMPv6 type 1).
+func isUnreachable(q *decode.ICMPError) bool {
+	if q.V6 {
+		return q.Type == 1
+	}
+	return q.Type == 3
+}

@@ -1,0 +1,368 @@
+// Package session holds everything stateful in ftpsniff: control-channel
+// reassembly, FTP command and reply parsing, negotiations (expectations),
+// data-connection tracking and verdicts. It is driven by a clock made of
+// capture timestamps, never the wall clock.
+package session
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket/reassembly"
+
+	"github.com/ftpsniff/ftpsniff/decode"
+)
+
+// Sink receives decided records, in decision order.
+type Sink interface {
+	// Transfer is called once per transfer when its verdict is final.
+	Transfer(t *Transfer)
+	// Session is called once per session when it ends, after its transfers.
+	Session(s *Session)
+}
+
+// flowKey is a directed TCP 4-tuple.
+type flowKey struct {
+	src, dst netip.AddrPort
+}
+
+func (k flowKey) reverse() flowKey { return flowKey{k.dst, k.src} }
+
+// Tracker follows FTP control channels and their data connections. It is
+// not safe for concurrent use: one pipeline goroutine feeds it.
+type Tracker struct {
+	cfg  Config
+	sink Sink
+
+	now      time.Time // capture clock: the latest timestamp seen
+	first    time.Time
+	lastTick time.Time
+	lastGC   time.Time
+
+	ctrlPorts [65536 / 64]uint64 // bitmap of configured control ports
+
+	sessions    map[flowKey]*session // keyed client->server
+	sessionList []*session           // live sessions in creation order
+	nextSession uint64
+	nextXfer    uint64
+
+	// tentative are content-detected candidates (a 220 greeting seen on a
+	// port that is not a control port) waiting for an FTP command.
+	tentative map[flowKey]*session
+
+	conns     map[flowKey]*dataConn // keyed connector->listener
+	unclaimed []*dataConn           // SYNs that matched no negotiation yet
+	byPort    map[uint16][]*transfer
+	open      []*transfer // transfers awaiting a verdict, in creation order
+	tlsPairs  map[[2]netip.Addr][]*session
+
+	assembler *reassembly.Assembler
+	pending   *session // session the stream factory hands out next
+
+	sum Summary
+}
+
+// NewTracker returns a tracker that reports decided records to sink.
+func NewTracker(cfg Config, sink Sink) *Tracker {
+	d := DefaultConfig()
+	if cfg.SYNGrace <= 0 {
+		cfg.SYNGrace = d.SYNGrace
+	}
+	if cfg.DropWait <= 0 {
+		cfg.DropWait = d.DropWait
+	}
+	if cfg.ExpectTimeout <= 0 {
+		cfg.ExpectTimeout = d.ExpectTimeout
+	}
+	if cfg.SettleGrace <= 0 {
+		cfg.SettleGrace = d.SettleGrace
+	}
+	if cfg.ControlIdle <= 0 {
+		cfg.ControlIdle = d.ControlIdle
+	}
+	if cfg.GapFlush <= 0 {
+		cfg.GapFlush = d.GapFlush
+	}
+	if cfg.MaxLine <= 0 {
+		cfg.MaxLine = d.MaxLine
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = d.MaxSessions
+	}
+	if cfg.MaxTransfersPerSession <= 0 {
+		cfg.MaxTransfersPerSession = d.MaxTransfersPerSession
+	}
+	if cfg.MaxPendingCommands <= 0 {
+		cfg.MaxPendingCommands = d.MaxPendingCommands
+	}
+	if cfg.MaxUnclaimedSYNs <= 0 {
+		cfg.MaxUnclaimedSYNs = d.MaxUnclaimedSYNs
+	}
+	if cfg.UnclaimedTTL <= 0 {
+		cfg.UnclaimedTTL = d.UnclaimedTTL
+	}
+	t := &Tracker{
+		cfg:       cfg,
+		sink:      sink,
+		sessions:  make(map[flowKey]*session),
+		tentative: make(map[flowKey]*session),
+		conns:     make(map[flowKey]*dataConn),
+		byPort:    make(map[uint16][]*transfer),
+		tlsPairs:  make(map[[2]netip.Addr][]*session),
+	}
+	ports := cfg.ControlPorts
+	if ports == nil {
+		ports = d.ControlPorts
+	}
+	for _, p := range ports {
+		t.ctrlPorts[p/64] |= 1 << (p % 64)
+	}
+	t.sum.Verdicts = make(map[Verdict]int)
+	pool := reassembly.NewStreamPool(&streamFactory{t: t})
+	t.assembler = reassembly.NewAssembler(pool)
+	t.assembler.MaxBufferedPagesPerConnection = 16
+	t.assembler.MaxBufferedPagesTotal = 4096
+	return t
+}
+
+func (t *Tracker) isCtrlPort(p uint16) bool { return t.ctrlPorts[p/64]&(1<<(p%64)) != 0 }
+
+// Now returns the tracker's capture clock.
+func (t *Tracker) Now() time.Time { return t.now }
+
+// Packet feeds one decoded packet.
+func (t *Tracker) Packet(p *decode.Packet) {
+	t.sum.Packets++
+	t.sum.Bytes += uint64(p.CapLen)
+	if p.Truncated {
+		t.sum.Truncated++
+	}
+	if p.IPVersion == 0 {
+		t.sum.Undecoded++
+	}
+	if !p.Time.IsZero() {
+		if t.first.IsZero() || p.Time.Before(t.first) {
+			t.first = p.Time
+		}
+		if p.Time.After(t.now) {
+			t.Advance(p.Time)
+		}
+	}
+	switch {
+	case p.HasTCP:
+		t.tcp(p)
+	case p.HasICMP:
+		t.icmp(p)
+	}
+}
+
+// Advance moves the capture clock to now (if later) and runs the timers:
+// verdicts that waited for time to pass, idle sessions, queued control data.
+// Live captures call it on a ticker so verdicts come while the link is idle.
+func (t *Tracker) Advance(now time.Time) {
+	if now.After(t.now) {
+		t.now = now
+	}
+	if t.now.Sub(t.lastTick) < 250*time.Millisecond {
+		return
+	}
+	t.lastTick = t.now
+	if t.now.Sub(t.lastGC) >= time.Second {
+		t.lastGC = t.now
+		t.assembler.FlushWithOptions(reassembly.FlushOptions{T: t.now.Add(-t.cfg.GapFlush)})
+		t.expireSessions()
+		t.expireUnclaimed()
+	}
+	t.checkOpen(false)
+}
+
+// Close ends the run: every queued control byte is delivered, every session
+// ends and every transfer gets its verdict. It returns the summary.
+func (t *Tracker) Close() Summary {
+	t.assembler.FlushAll()
+	for _, s := range append([]*session(nil), t.sessionList...) {
+		t.endSession(s, "capture-end")
+	}
+	t.checkOpen(true)
+	t.sum.First, t.sum.Last = t.first, t.now
+	return t.sum
+}
+
+// tcp dispatches a TCP segment: control channel, known data connection,
+// new data connection, or a new control channel.
+func (t *Tracker) tcp(p *decode.Packet) {
+	k := flowKey{netip.AddrPortFrom(p.Src, p.TCP.SrcPort), netip.AddrPortFrom(p.Dst, p.TCP.DstPort)}
+	if s := t.sessions[k]; s != nil {
+		t.control(s, p, true)
+		return
+	}
+	if s := t.sessions[k.reverse()]; s != nil {
+		t.control(s, p, false)
+		return
+	}
+	if c := t.conns[k]; c != nil {
+		t.dataPacket(c, p, true)
+		return
+	}
+	if c := t.conns[k.reverse()]; c != nil {
+		t.dataPacket(c, p, false)
+		return
+	}
+	if p.Fragment {
+		return
+	}
+	fl := p.TCP.Flags
+	switch {
+	case t.isCtrlPort(p.TCP.DstPort) && (fl.Has(decode.SYN) && !fl.Has(decode.ACK) || len(p.Payload) > 0):
+		t.newSession(k, p, "port")
+	case t.isCtrlPort(p.TCP.SrcPort) && len(p.Payload) > 0:
+		t.newSession(k.reverse(), p, "port")
+	case fl.Has(decode.SYN) && !fl.Has(decode.ACK):
+		t.dataSYN(k, p)
+	case len(p.Payload) > 0:
+		t.detectContent(k, p)
+	}
+}
+
+// newSession starts a control session for client->server key k and feeds p.
+func (t *Tracker) newSession(k flowKey, p *decode.Packet, how string) {
+	if len(t.sessionList) >= t.cfg.MaxSessions {
+		t.sum.StateLimitDrops++
+		return
+	}
+	s := t.makeSession(k, p.Time, how)
+	t.sessions[k] = s
+	t.sessionList = append(t.sessionList, s)
+	t.sum.Sessions++
+	t.control(s, p, p.Src == k.src.Addr() && p.TCP.SrcPort == k.src.Port())
+}
+
+// detectContent recognises a control channel on any port by its content: a
+// 220 greeting from one side, then an FTP command from the other.
+func (t *Tracker) detectContent(k flowKey, p *decode.Packet) {
+	if s := t.tentative[k.reverse()]; s != nil {
+		// The client side of a candidate speaks: is it FTP?
+		if looksLikeFTPCommand(p.Payload) {
+			delete(t.tentative, k.reverse())
+			if len(t.sessionList) >= t.cfg.MaxSessions {
+				t.sum.StateLimitDrops++
+				return
+			}
+			t.sessions[k] = s
+			t.sessionList = append(t.sessionList, s)
+			t.sum.Sessions++
+			t.control(s, p, true)
+		} else {
+			delete(t.tentative, k.reverse())
+		}
+		return
+	}
+	if _, ok := t.tentative[k]; ok {
+		return
+	}
+	if !looksLikeGreeting(p.Payload) || len(t.tentative) >= 1024 {
+		return
+	}
+	// The sender of the greeting is the server: the session key is client->server.
+	ck := k.reverse()
+	s := t.makeSession(ck, p.Time, "content")
+	t.tentative[k] = s
+	t.control(s, p, false)
+}
+
+// looksLikeGreeting reports whether b starts like an FTP 220 greeting line.
+func looksLikeGreeting(b []byte) bool {
+	if len(b) < 5 || b[0] != '2' || b[1] != '2' || b[2] != '0' || (b[3] != ' ' && b[3] != '-') {
+		return false
+	}
+	for _, c := range b[4:] {
+		if c == '\n' {
+			return true
+		}
+		if c < 0x20 && c != '\r' && c != '\t' {
+			return false
+		}
+	}
+	return false
+}
+
+// ftpOnlyVerbs are commands that identify FTP (not SMTP, POP or IMAP, whose
+// servers also greet with 220 or similar).
+var ftpOnlyVerbs = []string{"USER", "AUTH", "FEAT", "SYST", "OPTS", "PASV", "EPSV", "PORT", "EPRT", "TYPE", "PWD", "CWD", "LIST", "NLST", "MLSD", "RETR", "STOR", "SIZE", "MDTM", "CLNT", "ACCT", "LPRT", "LPSV"}
+
+// looksLikeFTPCommand reports whether b starts with an FTP-only command verb.
+func looksLikeFTPCommand(b []byte) bool {
+	for _, v := range ftpOnlyVerbs {
+		if len(b) > len(v) && asciiPrefixFold(b, v) && (b[len(v)] == ' ' || b[len(v)] == '\r' || b[len(v)] == '\n') {
+			return true
+		}
+	}
+	return false
+}
+
+func asciiPrefixFold(b []byte, upper string) bool {
+	for i := 0; i < len(upper); i++ {
+		c := b[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != upper[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// expireSessions ends control sessions idle for longer than ControlIdle and
+// sessions whose connection closed a little while ago.
+func (t *Tracker) expireSessions() {
+	for _, s := range append([]*session(nil), t.sessionList...) {
+		switch {
+		case s.closedAt != (time.Time{}) && t.now.Sub(s.closedAt) >= t.cfg.SettleGrace:
+			t.endSession(s, s.closeHow)
+		case t.now.Sub(s.lastSeen) >= t.cfg.ControlIdle:
+			t.endSession(s, "idle")
+		}
+	}
+	for k, s := range t.tentative {
+		if t.now.Sub(s.lastSeen) >= 30*time.Second {
+			delete(t.tentative, k)
+		}
+	}
+}
+
+// endSession decides every transfer of s still open, reports s and forgets it.
+func (t *Tracker) endSession(s *session, how string) {
+	if s.ended {
+		return
+	}
+	s.ended = true
+	s.rec.Closed = how
+	if s.rec.End.IsZero() || s.rec.End.Before(s.lastSeen) {
+		s.rec.End = s.lastSeen
+	}
+	s.flushLines()
+	for _, x := range s.transfers {
+		if !x.settled {
+			x.sessionEnded = true
+		}
+	}
+	t.checkOpen(how == "capture-end")
+	delete(t.sessions, s.key)
+	for i, o := range t.sessionList {
+		if o == s {
+			t.sessionList = append(t.sessionList[:i], t.sessionList[i+1:]...)
+			break
+		}
+	}
+	if s.rec.TLS {
+		t.dropTLSPair(s)
+	}
+	s.finishRecord()
+	if t.sink != nil {
+		t.sink.Session(&s.rec)
+	}
+}
+
+// Sessions returns the number of control sessions found so far.
+func (t *Tracker) Sessions() int { return t.sum.Sessions }

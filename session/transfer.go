@@ -1,0 +1,357 @@
+package session
+
+import (
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ftpsniff/ftpsniff/session/ftp"
+)
+
+// transfer is the live state behind a Transfer record.
+type transfer struct {
+	rec   Transfer
+	s     *session
+	flags map[string]bool
+
+	awaitingReply bool // PASV/EPSV/LPSV sent, reply not parsed yet
+	accepted      bool // the server accepted the negotiation (2xx)
+	refusedBy     *Reply
+	used          bool // a transfer command used it
+	final         *Reply
+	finalAt       time.Time
+	superseded    bool
+	sessionEnded  bool
+	indexed       bool
+	settled       bool
+
+	conn  *dataConn   // the connection the verdict is about
+	conns []*dataConn // every connection matched
+}
+
+func (x *transfer) flag(f string) { x.flags[f] = true }
+
+// newTransfer registers a negotiation in session s.
+func (s *session) newTransfer(mode Mode, neg, line string, now time.Time) *transfer {
+	t := s.t
+	if len(s.transfers) >= t.cfg.MaxTransfersPerSession {
+		if !s.flags["transfer-cap"] {
+			s.anomaly("more than %d negotiations: later ones are not tracked", t.cfg.MaxTransfersPerSession)
+		}
+		s.flag("transfer-cap")
+		t.sum.StateLimitDrops++
+		return nil
+	}
+	// A new negotiation replaces one that was never used.
+	if c := s.current; c != nil && !c.settled && !c.used {
+		c.superseded = true
+	}
+	t.nextXfer++
+	x := &transfer{
+		s:     s,
+		flags: make(map[string]bool),
+		rec: Transfer{
+			ID:              t.nextXfer,
+			SessionID:       s.rec.ID,
+			Client:          s.key.src,
+			Server:          s.key.dst,
+			Mode:            mode,
+			Negotiation:     neg,
+			NegotiationLine: clip(line, 200),
+			Time:            now,
+		},
+	}
+	if s.rec.TLS {
+		x.flag("tls")
+	}
+	s.transfers = append(s.transfers, x)
+	s.current = x
+	t.open = append(t.open, x)
+	t.sum.Transfers++
+	return x
+}
+
+// negotiate handles PORT, EPRT, LPRT, PASV, EPSV and LPSV commands.
+func (s *session) negotiate(cmd ftp.Command, now time.Time) *transfer {
+	line := cmd.Verb
+	if cmd.Arg != "" {
+		line += " " + cmd.Arg
+	}
+	switch cmd.Verb {
+	case "PASV", "EPSV", "LPSV":
+		x := s.newTransfer(Passive, cmd.Verb, line, now)
+		if x != nil {
+			x.awaitingReply = true
+		}
+		return x
+	}
+	x := s.newTransfer(Active, cmd.Verb, line, now)
+	if x == nil {
+		return nil
+	}
+	var ep netip.AddrPort
+	var notes ftp.Notes
+	var err error
+	switch cmd.Verb {
+	case "PORT":
+		ep, notes, err = ftp.ParsePORT(cmd.Arg)
+	case "EPRT":
+		ep, notes, err = ftp.ParseEPRT(cmd.Arg)
+	case "LPRT":
+		ep, notes, err = ftp.ParseLPRT(cmd.Arg)
+	}
+	x.addNotes(notes)
+	if err != nil {
+		x.flag("bad-argument")
+		s.flag("bad-argument")
+		s.anomaly("%s: %v", cmd.Verb, err)
+		return x
+	}
+	x.setEndpoint(ep)
+	return x
+}
+
+func (x *transfer) addNotes(n ftp.Notes) {
+	for _, s := range n.Strings() {
+		x.flag(s)
+	}
+}
+
+// setEndpoint records the advertised endpoint, classifies it and starts
+// matching data connections to it.
+func (x *transfer) setEndpoint(ep netip.AddrPort) {
+	x.rec.Endpoint = ep
+	s := x.s
+	peer := s.key.src.Addr() // who should have been advertised
+	if x.rec.Mode == Passive {
+		peer = s.key.dst.Addr()
+	}
+	adv := ep.Addr().Unmap()
+	if adv != peer.Unmap() {
+		x.flag("nat-mismatch")
+		switch c := Classify(adv); {
+		case c.NonPublic():
+			x.flag("private-address")
+		default:
+			x.flag("third-party")
+		}
+	}
+	if ep.Port() < 1024 {
+		x.flag("privileged-port")
+	}
+	t := s.t
+	t.byPort[ep.Port()] = append(t.byPort[ep.Port()], x)
+	x.indexed = true
+	t.claimUnclaimed(x)
+}
+
+// activeReply handles the reply to PORT, EPRT or LPRT.
+func (x *transfer) activeReply(r Reply) {
+	x.rec.NegotiationReply = &r
+	switch {
+	case r.Code >= 200 && r.Code < 300:
+		x.accepted = true
+	case r.Code >= 400:
+		x.refusedBy = &r
+	}
+}
+
+// passiveReply handles the reply to PASV, EPSV or LPSV (x is nil when the
+// command was not seen).
+func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply) {
+	if x == nil {
+		if r.Code < 200 || r.Code >= 300 {
+			return
+		}
+		neg := map[int]string{227: "PASV", 228: "LPSV", 229: "EPSV"}[r.Code]
+		x = s.newTransfer(Passive, neg, "", rep.Time)
+		if x == nil {
+			return
+		}
+		x.flag("command-not-seen")
+	}
+	x.awaitingReply = false
+	x.rec.NegotiationReply = &rep
+	if r.Code >= 400 {
+		x.refusedBy = &rep
+		return
+	}
+	if r.Code < 200 || r.Code >= 300 {
+		return
+	}
+	x.accepted = true
+	text := r.Text()
+	var ep netip.AddrPort
+	var notes ftp.Notes
+	var err error
+	switch r.Code {
+	case 227:
+		ep, notes, err = ftp.Parse227(text)
+		if x.rec.Negotiation == "EPSV" {
+			x.flag("227-for-epsv")
+		}
+	case 229:
+		var port uint16
+		var addr netip.Addr
+		port, addr, notes, err = ftp.Parse229(text)
+		if err == nil {
+			if !addr.IsValid() {
+				addr = s.key.dst.Addr()
+			}
+			ep = netip.AddrPortFrom(addr, port)
+		}
+		if x.rec.Negotiation == "PASV" {
+			x.flag("229-for-pasv")
+		}
+	case 228:
+		ep, notes, err = ftp.Parse228(text)
+	default:
+		x.flag("unexpected-reply")
+		return
+	}
+	if r.Multiline {
+		x.flag("multiline-reply")
+	}
+	x.addNotes(notes)
+	if err != nil {
+		x.flag("bad-reply")
+		s.flag("bad-reply")
+		s.anomaly("%d reply: %v", r.Code, err)
+		return
+	}
+	x.setEndpoint(ep)
+}
+
+// useNegotiation ties a transfer command to the latest unused negotiation.
+func (s *session) useNegotiation(cmd ftp.Command, now time.Time) *transfer {
+	x := s.current
+	if x == nil || x.used || x.settled {
+		if !s.rec.TLS {
+			s.flag("transfer-without-negotiation")
+		}
+		return nil
+	}
+	x.used = true
+	x.rec.Command = cmd.Verb
+	x.rec.CommandArg = clip(cmd.Arg, 256)
+	x.rec.CommandTime = now
+	s.current = nil
+	return x
+}
+
+// transferReply records a reply to the transfer command; final says it
+// ends the command.
+func (x *transfer) transferReply(r Reply, final bool) {
+	if len(x.rec.Replies) < 8 {
+		x.rec.Replies = append(x.rec.Replies, r)
+	}
+	if final && x.final == nil {
+		x.final = &x.rec.Replies[len(x.rec.Replies)-1]
+		x.finalAt = r.Time
+	}
+}
+
+// checkOpen decides every open transfer whose outcome is known; atEnd means
+// the capture is over.
+func (t *Tracker) checkOpen(atEnd bool) {
+	kept := t.open[:0]
+	for _, x := range t.open {
+		if !x.settled {
+			if v, reason, ok := x.decide(t.now, atEnd); ok {
+				t.settle(x, v, reason)
+			}
+		}
+		if !x.settled {
+			kept = append(kept, x)
+		}
+	}
+	for i := len(kept); i < len(t.open); i++ {
+		t.open[i] = nil
+	}
+	t.open = kept
+}
+
+// settle fixes the verdict of x and reports it.
+func (t *Tracker) settle(x *transfer, v Verdict, reason string) {
+	x.settled = true
+	x.rec.Verdict = v
+	x.rec.Reason = reason
+	x.rec.Decided = t.now
+	if x.conn != nil {
+		d := x.conn.rec
+		x.rec.Data = &d
+	}
+	x.rec.Attempts = len(x.conns)
+	x.rec.Flags = x.rec.Flags[:0]
+	for f := range x.flags {
+		x.rec.Flags = append(x.rec.Flags, f)
+	}
+	sort.Strings(x.rec.Flags)
+	if x.indexed {
+		p := x.rec.Endpoint.Port()
+		l := t.byPort[p]
+		for i, o := range l {
+			if o == x {
+				l = append(l[:i], l[i+1:]...)
+				break
+			}
+		}
+		if len(l) == 0 {
+			delete(t.byPort, p)
+		} else {
+			t.byPort[p] = l
+		}
+		x.indexed = false
+	}
+	for _, c := range x.conns {
+		c.owner = nil
+		c.done = true
+	}
+	if x.s.current == x {
+		x.s.current = nil
+	}
+	x.s.rec.Verdicts[v]++
+	t.sum.Verdicts[v]++
+	if t.sink != nil {
+		t.sink.Transfer(&x.rec)
+	}
+}
+
+// replyNote renders a reply for a reason, e.g. "server replied 425 Failed
+// to establish connection."
+func replyNote(r *Reply) string {
+	if r == nil {
+		return ""
+	}
+	txt := r.Text
+	if i := strings.IndexByte(txt, '\n'); i >= 0 {
+		txt = txt[:i]
+	}
+	if len(txt) > 4 && txt[3] == ' ' || len(txt) > 4 && txt[3] == '-' {
+		txt = txt[4:]
+	}
+	return "server replied " + itoa(r.Code) + " " + clip(strings.TrimSpace(txt), 80)
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
