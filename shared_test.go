@@ -222,7 +222,6 @@ func channelKey(passive bool, host string, port uint16) string {
 	return m + " " + host + " " + strconv.Itoa(int(port))
 }
 
-
 func keys(m map[string]int) []string {
 	var out []string
 	for k, v := range m {

@@ -23,10 +23,10 @@ import (
 
 // Exit statuses, documented in --help and the README.
 const (
-	exitOK       = 0 // analysed cleanly
-	exitInput    = 1 // input could not be read at all, or output failed
-	exitUsage    = 2 // bad flags or arguments
-	exitDamaged  = 3 // input damaged or truncated; what was readable was analysed
+	exitOK      = 0 // analysed cleanly
+	exitInput   = 1 // input could not be read at all, or output failed
+	exitUsage   = 2 // bad flags or arguments
+	exitDamaged = 3 // input damaged or truncated; what was readable was analysed
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
