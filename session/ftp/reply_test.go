@@ -143,7 +143,7 @@ func TestReplyAssemblerBounded(t *testing.T) {
 
 func TestReplyTextMessage(t *testing.T) {
 	tests := []struct {
-		r          Reply
+		r         Reply
 		text, msg string
 	}{
 		{Reply{Lines: []string{"230-a", "230 b"}}, "230-a\n230 b", "b"},
