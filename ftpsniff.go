@@ -29,9 +29,14 @@ type Config struct {
 	// once at the end, with the source's counters and the sessions so far.
 	Progress      func(st decode.Stats, sessions int, done bool)
 	ProgressEvery uint64
-	// Tick, when set, delivers wall-clock ticks for live sources, so that
-	// verdict timers run while the link is idle.
-	Tick <-chan time.Time
+	// WallClock, when set, is called when a live source reports an idle
+	// poll interval (decode.ErrTimeout): the tracker's clock then advances to
+	// its result, so verdict timers run while the link is idle.
+	WallClock func() time.Time
+	// Record, when set, is called for every packet after the tracker saw it;
+	// ftp says whether the packet belongs to an FTP control connection or is
+	// among the first packets of one of its data connections (evidence).
+	Record func(p *decode.Packet, ftp bool) error
 }
 
 // DefaultConfig returns the documented defaults.
@@ -86,17 +91,16 @@ loop:
 			default:
 			}
 		}
-		if cfg.Tick != nil {
-			select {
-			case now := <-cfg.Tick:
-				tr.Advance(now)
-			default:
-			}
-		}
 		err := src.Next(&p)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				break
+			}
+			if errors.Is(err, decode.ErrTimeout) {
+				if cfg.WallClock != nil {
+					tr.Advance(cfg.WallClock())
+				}
+				continue
 			}
 			var ie *decode.InputError
 			if errors.As(err, &ie) {
@@ -110,7 +114,13 @@ loop:
 			break
 		}
 		n++
-		tr.Packet(&p)
+		ftp := tr.Packet(&p)
+		if cfg.Record != nil {
+			if err := cfg.Record(&p, ftp); err != nil {
+				runErr = fmt.Errorf("recording packets: %w", err)
+				break
+			}
+		}
 		if sk.err != nil {
 			runErr = fmt.Errorf("writing output: %w", sk.err)
 			break

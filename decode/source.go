@@ -1,5 +1,7 @@
 package decode
 
+import "errors"
+
 // Source delivers packets in order. Implementations: files (pcap, pcapng,
 // gzip, stdin, several files merged by time) and live interfaces.
 type Source interface {
@@ -28,3 +30,7 @@ type Stats struct {
 	// KernelDrops and IfDrops are the live capture drop counters.
 	KernelDrops, IfDrops uint64
 }
+
+// ErrTimeout is returned by live sources' Next when no packet arrived within
+// their poll interval; the caller may advance its clocks and call Next again.
+var ErrTimeout = errors.New("no packet within the poll interval")

@@ -14,14 +14,16 @@ type dataConn struct {
 	owner *transfer // nil while unclaimed
 	done  bool      // its transfer was decided; still tracked for counters
 	ack   bool      // the connector acknowledged the SYN-ACK
+	// packets counts the packets seen on the connection.
+	packets uint32
 }
 
 // dataSYN handles a SYN that belongs to no known connection: match it to a
 // negotiation, or keep it a while in case the negotiation is parsed later.
-func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) {
+func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) bool {
 	x := t.matchSYN(k)
 	if x == nil && len(t.sessionList) == 0 {
-		return
+		return false
 	}
 	if x == nil {
 		if s := t.tlsSessionFor(k); s != nil {
@@ -30,7 +32,7 @@ func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) {
 	}
 	if x == nil && len(t.unclaimed) >= t.cfg.MaxUnclaimedSYNs {
 		t.sum.StateLimitDrops++
-		return
+		return false
 	}
 	c := &dataConn{key: k, isn: p.TCP.Seq}
 	c.rec.Connector, c.rec.Listener = k.src, k.dst
@@ -41,6 +43,7 @@ func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) {
 	} else {
 		t.unclaimed = append(t.unclaimed, c)
 	}
+	return true
 }
 
 // matchSYN finds the open negotiation a SYN from k.src to k.dst answers.
@@ -190,9 +193,10 @@ func (t *Tracker) hiddenTransfer(s *session, k flowKey, p *decode.Packet) *trans
 
 // dataPacket updates a data connection's counters; fromConnector says the
 // packet's direction.
-func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) {
+func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) bool {
 	r := &c.rec
 	r.LastSeen = p.Time
+	c.packets++
 	fl := p.TCP.Flags
 	n := uint64(len(p.Payload))
 	if fromConnector {
@@ -231,27 +235,30 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 	if fl.Has(decode.FIN) && r.Established {
 		r.Closed = true
 	}
+	return c.packets <= evidencePackets || fl&(decode.SYN|decode.FIN|decode.RST) != 0
 }
 
+// evidencePackets is how many packets of a data connection count as FTP
+// evidence (for --ftp-only recording).
+const evidencePackets = 8
+
 // icmp matches an ICMP error to the data connection whose SYN it quotes.
-func (t *Tracker) icmp(p *decode.Packet) {
+func (t *Tracker) icmp(p *decode.Packet) bool {
 	q := &p.ICMP
 	if q.Proto != 6 || !q.HasPorts {
-		return
+		return false
 	}
 	k := flowKey{netip.AddrPortFrom(q.Src, q.SrcPort), netip.AddrPortFrom(q.Dst, q.DstPort)}
 	c := t.conns[k]
-	if c == nil || c.rec.Established || c.rec.ICMP != nil {
-		return
+	if c == nil {
+		return false
 	}
-	if q.HasSeq && q.Seq != c.isn {
-		return
-	}
-	if !isUnreachable(q) {
-		return
+	if c.rec.Established || c.rec.ICMP != nil || q.HasSeq && q.Seq != c.isn || !isUnreachable(q) {
+		return true // about a data connection: evidence, but not a verdict
 	}
 	c.rec.ICMP = &ICMPInfo{Time: p.Time, From: p.Src, V6: q.V6, Type: q.Type, Code: q.Code, TTL: p.TTL}
 	c.rec.LastSeen = p.Time
+	return true
 }
 
 // isUnreachable reports whether the ICMP error says the destination could

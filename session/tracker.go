@@ -130,8 +130,10 @@ func (t *Tracker) isCtrlPort(p uint16) bool { return t.ctrlPorts[p/64]&(1<<(p%64
 // Now returns the tracker's capture clock.
 func (t *Tracker) Now() time.Time { return t.now }
 
-// Packet feeds one decoded packet.
-func (t *Tracker) Packet(p *decode.Packet) {
+// Packet feeds one decoded packet. It reports whether the packet is FTP
+// evidence: part of a control connection, or one of the first packets (or
+// a SYN, FIN or RST) of a data connection.
+func (t *Tracker) Packet(p *decode.Packet) bool {
 	t.sum.Packets++
 	t.sum.Bytes += uint64(p.CapLen)
 	if p.Truncated {
@@ -150,10 +152,11 @@ func (t *Tracker) Packet(p *decode.Packet) {
 	}
 	switch {
 	case p.HasTCP:
-		t.tcp(p)
+		return t.tcp(p)
 	case p.HasICMP:
-		t.icmp(p)
+		return t.icmp(p)
 	}
+	return false
 }
 
 // Advance moves the capture clock to now (if later) and runs the timers:
@@ -190,84 +193,84 @@ func (t *Tracker) Close() Summary {
 
 // tcp dispatches a TCP segment: control channel, known data connection,
 // new data connection, or a new control channel.
-func (t *Tracker) tcp(p *decode.Packet) {
+func (t *Tracker) tcp(p *decode.Packet) bool {
 	k := flowKey{netip.AddrPortFrom(p.Src, p.TCP.SrcPort), netip.AddrPortFrom(p.Dst, p.TCP.DstPort)}
 	if s := t.sessions[k]; s != nil {
 		t.control(s, p, true)
-		return
+		return true
 	}
 	if s := t.sessions[k.reverse()]; s != nil {
 		t.control(s, p, false)
-		return
+		return true
 	}
 	if c := t.conns[k]; c != nil {
-		t.dataPacket(c, p, true)
-		return
+		return t.dataPacket(c, p, true)
 	}
 	if c := t.conns[k.reverse()]; c != nil {
-		t.dataPacket(c, p, false)
-		return
+		return t.dataPacket(c, p, false)
 	}
 	if p.Fragment {
-		return
+		return false
 	}
 	fl := p.TCP.Flags
 	switch {
 	case t.isCtrlPort(p.TCP.DstPort) && (fl.Has(decode.SYN) && !fl.Has(decode.ACK) || len(p.Payload) > 0):
-		t.newSession(k, p, "port")
+		return t.newSession(k, p, "port")
 	case t.isCtrlPort(p.TCP.SrcPort) && len(p.Payload) > 0:
-		t.newSession(k.reverse(), p, "port")
+		return t.newSession(k.reverse(), p, "port")
 	case fl.Has(decode.SYN) && !fl.Has(decode.ACK):
-		t.dataSYN(k, p)
+		return t.dataSYN(k, p)
 	case len(p.Payload) > 0:
-		t.detectContent(k, p)
+		return t.detectContent(k, p)
 	}
+	return false
 }
 
 // newSession starts a control session for client->server key k and feeds p.
-func (t *Tracker) newSession(k flowKey, p *decode.Packet, how string) {
+func (t *Tracker) newSession(k flowKey, p *decode.Packet, how string) bool {
 	if len(t.sessionList) >= t.cfg.MaxSessions {
 		t.sum.StateLimitDrops++
-		return
+		return false
 	}
 	s := t.makeSession(k, p.Time, how)
 	t.sessions[k] = s
 	t.sessionList = append(t.sessionList, s)
 	t.sum.Sessions++
 	t.control(s, p, p.Src == k.src.Addr() && p.TCP.SrcPort == k.src.Port())
+	return true
 }
 
 // detectContent recognises a control channel on any port by its content: a
 // 220 greeting from one side, then an FTP command from the other.
-func (t *Tracker) detectContent(k flowKey, p *decode.Packet) {
+func (t *Tracker) detectContent(k flowKey, p *decode.Packet) bool {
 	if s := t.tentative[k.reverse()]; s != nil {
 		// The client side of a candidate speaks: is it FTP?
-		if looksLikeFTPCommand(p.Payload) {
-			delete(t.tentative, k.reverse())
-			if len(t.sessionList) >= t.cfg.MaxSessions {
-				t.sum.StateLimitDrops++
-				return
-			}
-			t.sessions[k] = s
-			t.sessionList = append(t.sessionList, s)
-			t.sum.Sessions++
-			t.control(s, p, true)
-		} else {
-			delete(t.tentative, k.reverse())
+		delete(t.tentative, k.reverse())
+		if !looksLikeFTPCommand(p.Payload) {
+			return false
 		}
-		return
+		if len(t.sessionList) >= t.cfg.MaxSessions {
+			t.sum.StateLimitDrops++
+			return false
+		}
+		t.sessions[k] = s
+		t.sessionList = append(t.sessionList, s)
+		t.sum.Sessions++
+		t.control(s, p, true)
+		return true
 	}
 	if _, ok := t.tentative[k]; ok {
-		return
+		return false
 	}
 	if !looksLikeGreeting(p.Payload) || len(t.tentative) >= 1024 {
-		return
+		return false
 	}
 	// The sender of the greeting is the server: the session key is client->server.
 	ck := k.reverse()
 	s := t.makeSession(ck, p.Time, "content")
 	t.tentative[k] = s
 	t.control(s, p, false)
+	return true
 }
 
 // looksLikeGreeting reports whether b starts like an FTP 220 greeting line.
