@@ -15,8 +15,10 @@ import (
 
 // Time layouts used by the writers. Every time is rendered in UTC.
 const (
-	// LayoutJSON is the layout of every JSON timestamp (RFC 3339, nanoseconds).
-	LayoutJSON = time.RFC3339Nano
+	// LayoutJSON is the layout of every JSON timestamp: RFC 3339 in UTC with
+	// all nine fractional digits kept (unlike time.RFC3339Nano, which trims
+	// trailing zeros), so that timestamps sort as strings.
+	LayoutJSON = "2006-01-02T15:04:05.000000000Z07:00"
 	// LayoutText is the layout of the timestamp that starts each text line.
 	LayoutText = "2006-01-02T15:04:05.000Z07:00"
 	// LayoutTableTime is the time column of the tables when the capture lies
@@ -179,8 +181,10 @@ func addr(a netip.Addr) string {
 	return a.String()
 }
 
-// seconds converts a duration to float seconds.
-func seconds(d time.Duration) float64 { return d.Seconds() }
+// seconds converts a duration to float seconds. Dividing the nanosecond
+// count once (rather than d.Seconds(), which adds two parts) gives the
+// float nearest to the decimal value, so 6.685 s marshals as 6.685.
+func seconds(d time.Duration) float64 { return float64(d) / 1e9 }
 
 // span returns end-start, or 0 when either is zero or end precedes start.
 func span(start, end time.Time) time.Duration {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ftpsniff/ftpsniff/session"
 )
@@ -199,7 +200,7 @@ func TestJSONIPv6AndOmissions(t *testing.T) {
 		{"hidden", r.transfers[3][0], []string{"data"}, []string{"endpoint", "negotiation_reply", "command_time"},
 			[]string{`"negotiation":"hidden"`, `"negotiation_line":""`}},
 		{"unreachable", r.transfers[1][2], []string{"data"}, nil,
-			[]string{`"icmp":{"time":"2026-11-24T17:08:10.106Z","from":"192.0.2.1","v6":false,"type":3,"code":13,"ttl":254}`}},
+			[]string{`"icmp":{"time":"2026-11-24T17:08:10.106000000Z","from":"192.0.2.1","v6":false,"type":3,"code":13,"ttl":254}`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -320,6 +321,24 @@ func TestNew(t *testing.T) {
 		w, err := New(tc.format, io.Discard, TableOptions{})
 		if (err != nil) != tc.wantErr || (err == nil && w == nil) {
 			t.Errorf("New(%q) = %v, %v", tc.format, w, err)
+		}
+	}
+}
+
+func TestSecondsAndTimes(t *testing.T) {
+	if got, _ := json.Marshal(seconds(6685 * time.Millisecond)); string(got) != "6.685" {
+		t.Errorf("seconds(6.685s) marshals as %s", got)
+	}
+	for _, tc := range []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Time{}, ""},
+		{time.Date(2026, 11, 24, 17, 8, 9, 0, time.UTC), "2026-11-24T17:08:09.000000000Z"},
+		{time.Date(2026, 11, 24, 18, 8, 9, 110000000, time.FixedZone("CET", 3600)), "2026-11-24T17:08:09.110000000Z"},
+	} {
+		if got := jsonTime(tc.in); got != tc.want {
+			t.Errorf("jsonTime(%v) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
