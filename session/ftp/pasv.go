@@ -145,31 +145,57 @@ func Parse227(text string) (netip.AddrPort, Notes, error) {
 // the zero Addr otherwise. The port must be 1..65535.
 func Parse229(text string) (port uint16, addr netip.Addr, n Notes, err error) {
 	const op = "229"
-	var notes Notes
-	body := ""
+	var (
+		notes    Notes
+		found    bool
+		firstErr error
+		errNotes Notes
+	)
 	multi := replyLines(text, func(s string) bool {
-		if i := strings.IndexByte(s, '('); i >= 0 {
-			body = s[i+1:]
-			return false
+		for {
+			i := strings.IndexByte(s, '(')
+			if i < 0 {
+				return true
+			}
+			s = s[i+1:]
+			p, a, nn, e := parseEPSVBody(op, s)
+			if e == nil {
+				port, addr, notes, found = p, a, nn, true
+				return false
+			}
+			if firstErr == nil {
+				firstErr, errNotes = e, nn
+			}
 		}
-		return true
 	})
 	if multi {
 		notes |= Note229Multiline
+		errNotes |= Note229Multiline
 	}
+	if found {
+		return port, addr, notes, nil
+	}
+	if firstErr != nil {
+		return 0, netip.Addr{}, errNotes, firstErr
+	}
+	return 0, netip.Addr{}, errNotes, malformed(op, "no \"(<d><d><d>port<d>)\" in "+quoteArg(text))
+}
+
+// parseEPSVBody parses what follows the '(' of a 229 reply.
+func parseEPSVBody(op, body string) (port uint16, addr netip.Addr, notes Notes, err error) {
 	if body == "" {
-		return 0, netip.Addr{}, notes, malformed(op, "no \"(<d><d><d>port<d>)\" in "+quoteArg(text))
+		return 0, netip.Addr{}, 0, malformed(op, "nothing after '('")
 	}
 	d := body[0]
 	if !isDelim(d) || d == ')' || d == '(' {
-		return 0, netip.Addr{}, notes, malformed(op, "invalid delimiter in "+quoteArg(text))
+		return 0, netip.Addr{}, 0, malformed(op, "invalid delimiter "+quoteArg(body[:1]))
 	}
 	if d != '|' {
 		notes |= NoteOddDelimiter
 	}
 	f, end, ok := splitDelim(body[1:], d)
 	if !ok {
-		return 0, netip.Addr{}, notes, malformed(op, "missing delimiter in "+quoteArg(text))
+		return 0, netip.Addr{}, notes, malformed(op, "missing delimiter in "+quoteArg(body))
 	}
 	rest := body[1+end:]
 	if rest == "" || rest[0] != ')' {

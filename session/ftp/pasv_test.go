@@ -78,6 +78,8 @@ func TestParse229(t *testing.T) {
 		{"229 Entering Extended Passive Mode (|2|2001:db8::5|6446|)", 6446, "2001:db8::5", Note229WithAddress, ""},
 		{"229 Entering Extended Passive Mode (||10.0.0.5|6446|)", 6446, "10.0.0.5", Note229WithAddress, ""},
 		{"229 Entering Extended Passive Mode (|1||6446|)", 6446, "", Note229WithAddress, ""},
+		{"229 Entering Extended Passive Mode (EPSV) (|||6446|)", 6446, "", 0, ""},
+		{"229 (x) (|||0|) (!!!21!)", 21, "", NoteOddDelimiter, ""},
 		{"229-EPSV\n229 Entering Extended Passive Mode (|||6446|)", 6446, "", Note229Multiline, ""},
 		{"229 Entering Extended Passive Mode (|1|::1|6446|)", 0, "", Note229WithAddress, "malformed"},
 		{"229 Entering Extended Passive Mode (|3||6446|)", 0, "", Note229WithAddress, "malformed"},
