@@ -74,7 +74,7 @@ func sampleRun() run {
 			{Time: at(11110), Code: 425, Text: "Failed to establish connection."},
 		},
 		Verdict: session.Reset, Reason: "SYN answered by RST from the listener after 0.3 ms; server replied 425",
-		Flags: []string{"rst-ttl-mismatch"},
+		Flags: []string{"cmd-lowercase"},
 		Data: &session.DataConn{
 			Connector: ap("203.0.113.20:20"), Listener: ap("198.51.100.10:51596"),
 			SYNs: 1, FirstSYN: at(11105), LastSYN: at(11105), LastSeen: at(11105),
@@ -108,20 +108,20 @@ func sampleRun() run {
 		Endpoint:         ap("10.0.0.5:4353"), Time: at(13000),
 		Replies: []session.Reply{},
 		Verdict: session.Refused, Reason: "server replied 500 to PORT",
-		Flags:    []string{"endpoint-private", "endpoint-not-client"},
+		Flags:    []string{"nat-mismatch", "private-address"},
 		Attempts: 0, Decided: at(13010),
 	}
 	notAttempted := &session.Transfer{
 		ID: 5, SessionID: 1, Client: c4, Server: s4, Mode: session.Passive,
 		Negotiation: "PASV", NegotiationLine: "PASV",
-		NegotiationReply: &session.Reply{Time: at(14010), Code: 227, Text: "Entering Passive Mode (203,0,113,20,195,80)."},
+		NegotiationReply: &session.Reply{Time: at(14010), Code: 227, Text: "Entering Passive Mode 203,0,113,20,195,80"},
 		Endpoint:         ap("203.0.113.20:50000"), Time: at(14000),
 		Command: "RETR", CommandArg: "pub/README", CommandTime: at(14050),
 		Replies: []session.Reply{
 			{Time: at(24060), Code: 425, Text: "Failed to establish connection."},
 		},
 		Verdict: session.NotAttempted, Reason: "no SYN to 203.0.113.20:50000 seen in 10.0 s; server replied 425",
-		Flags:    []string{"client-side-filter?"},
+		Flags:    []string{"227-no-parens"},
 		Attempts: 0, Decided: at(24060),
 	}
 	s1 := &session.Session{
@@ -163,9 +163,9 @@ func sampleRun() run {
 
 	hidden := &session.Transfer{
 		ID: 7, SessionID: 3, Client: ct, Server: st, Mode: session.Passive,
-		Negotiation: "hidden", Time: at(5000),
+		Negotiation: "hidden", Endpoint: ap("203.0.113.21:40001"), Time: at(5000),
 		Verdict: session.OK, Reason: "data connection seen; control channel encrypted",
-		Flags: []string{"encrypted"},
+		Flags: []string{"tls"},
 		Data: &session.DataConn{
 			Connector: ap("198.51.100.11:40100"), Listener: ap("203.0.113.21:40001"),
 			SYNs: 2, FirstSYN: at(4900), LastSYN: at(5900), SYNACK: at(5901), Established: true,
