@@ -9,7 +9,7 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LAB_DIR/lib.sh"
 OUT=${LAB_OUT:-$(cd "$LAB_DIR/.." && pwd)/testdata/pcaps}
 ALL=(passive-ok active-ok active-drop active-reject-rst active-reject-icmp passive-range-drop
-	active-helper ipv6-ext ftps misc-refused)
+	active-helper ipv6-ext ftps misc-refused curl-mixed)
 
 SCEN= SDIR= NSESS=0
 MK_ARGS=()
@@ -48,6 +48,19 @@ session() {
 	lab_cli python3 "$LAB_DIR/ftpclient.py" --host "$host" --plan "$SDIR/plan$NSESS.json" \
 		--out "$SDIR/records$NSESS.json" "$@" ||
 		lab_die "$SCEN: client session $NSESS failed"
+	MK_ARGS+=(--session "$SDIR/records$NSESS.json:$SDIR/vsftpd$NSESS.json")
+}
+
+# curl_session <url> [curl args...]: one real curl invocation; its -v log -> records
+curl_session() {
+	local url=$1 rc=0
+	shift
+	NSESS=$((NSESS + 1))
+	lab_srv_conf_json >"$SDIR/vsftpd$NSESS.json"
+	lab_cli curl -v -s -S -o /dev/null --connect-timeout 3 "$@" "$url" 2>"$SDIR/curl$NSESS.err" || rc=$?
+	python3 "$LAB_DIR/curl2rec.py" --log "$SDIR/curl$NSESS.err" --rc "$rc" --server "$LAB_SRV4" \
+		--client "$LAB_CLI4" --out "$SDIR/records$NSESS.json"
+	lab_log "curl $* $url: exit $rc"
 	MK_ARGS+=(--session "$SDIR/records$NSESS.json:$SDIR/vsftpd$NSESS.json")
 }
 
@@ -258,6 +271,21 @@ sc_misc-refused() {
  {"neg":"EPSV","cmd":null},
  {"neg":"EPRT","cmd":"RETR small.txt"}]'
 	finish "Refused and unused negotiations, no firewall. vsftpd refuses PORT to a privileged port (500 Illegal PORT command) and EPRT to an address other than the client's (port_promiscuous=NO); a PASV and a PORT are accepted but never used (no command, no SYN: not-attempted); then EPSV LIST works. Session 1 (IPv6): PASV on an IPv6 control connection (vsftpd answers 227 with address 0,0,0,0; the client does not use it), an unused EPSV, then EPRT RETR."
+}
+
+sc_curl-mixed() {
+	begin curl-mixed
+	lab_srv_start
+	fw "$(client_fw drop)"
+	head -c 1300 /dev/urandom >"$SDIR/upload.bin"
+	capture
+	curl_session "ftp://$S4/small.txt" --disable-epsv
+	curl_session "ftp://$S4/pub/"
+	curl_session "ftp://$S4/incoming/up-curl.bin" -T "$SDIR/upload.bin"
+	curl_session "ftp://$S4/data.bin" -P "$LAB_CLI4" --disable-eprt
+	curl_session "ftp://$S4/" -P "$LAB_CLI4"
+	finish "Real curl (one invocation per transfer) behind the client-side stateful firewall without FTP helper (unsolicited inbound TCP dropped): curl --disable-epsv (PASV RETR), EPSV LIST, EPSV STOR (-T) work; curl -P --disable-eprt (PORT RETR) and curl -P (EPRT LIST) fail: server SYNs dropped, vsftpd 425. Records come from curl -v output." \
+		--active-block drop --need-counter "inbound TCP to client LAN"
 }
 
 main() {
