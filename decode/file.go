@@ -1,0 +1,473 @@
+package decode
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"container/heap"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// MaxCaptureLength is the longest frame a file source accepts (libpcap's
+// MAXIMUM_SNAPLEN). A record claiming more is reported as corrupt, so a
+// hostile length cannot make the reader allocate more than this per file.
+const MaxCaptureLength = 262144
+
+// bufSize is the read buffer per input (raw and, for gzip, decompressed).
+const bufSize = 64 << 10
+
+// File format magic numbers, as the first four bytes appear in the file.
+var (
+	magicPcapMicroLE = [4]byte{0xd4, 0xc3, 0xb2, 0xa1}
+	magicPcapMicroBE = [4]byte{0xa1, 0xb2, 0xc3, 0xd4}
+	magicPcapNanoLE  = [4]byte{0x4d, 0x3c, 0xb2, 0xa1}
+	magicPcapNanoBE  = [4]byte{0xa1, 0xb2, 0x3c, 0x4d}
+	magicPcapng      = [4]byte{0x0a, 0x0d, 0x0d, 0x0a}
+)
+
+// OpenFiles opens capture files and returns one Source that merges them into
+// a single stream ordered by timestamp (the order within each file is kept,
+// even where its timestamps go backwards). Each name is a path or "-" for
+// standard input, which may appear at most once. The format (pcap with
+// microsecond or nanosecond timestamps in either byte order, pcapng, or a
+// gzip of either) is detected from the content, never from the name.
+//
+// OpenFiles fails, with an *InputError naming the file, when a file cannot
+// be read, has an unknown format, or is a pcap whose link type the Decoder
+// does not support. Damage found later is reported by Next.
+func OpenFiles(names []string) (Source, error) {
+	if len(names) == 0 {
+		return nil, errors.New("decode: no input files")
+	}
+	stdin := 0
+	for _, n := range names {
+		if n == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return nil, errors.New(`decode: standard input ("-") given more than once`)
+	}
+	s := newFileSource(len(names))
+	for _, name := range names {
+		var (
+			r      io.Reader
+			closer io.Closer
+		)
+		if name == "-" {
+			r = os.Stdin
+		} else {
+			f, err := os.Open(name)
+			if err != nil {
+				s.Close()
+				var pe *os.PathError
+				if errors.As(err, &pe) {
+					err = fmt.Errorf("open: %w", pe.Err)
+				}
+				return nil, &InputError{File: name, Offset: -1, Err: err}
+			}
+			r, closer = f, f
+		}
+		in, err := openInput(name, r, closer, len(s.inputs))
+		if err != nil {
+			if closer != nil {
+				closer.Close()
+			}
+			s.Close()
+			return nil, err
+		}
+		s.inputs = append(s.inputs, in)
+	}
+	return s, nil
+}
+
+// NewReaderSource returns a Source reading one capture stream from r, named
+// name in packets and errors. The format is detected as in OpenFiles. The
+// Source does not close r.
+func NewReaderSource(name string, r io.Reader) (Source, error) {
+	s := newFileSource(1)
+	in, err := openInput(name, r, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	s.inputs = append(s.inputs, in)
+	return s, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// gzipError marks an error from the gzip layer, so that a damaged
+// compressed stream is not mistaken for a truncated capture.
+type gzipError struct{ err error }
+
+func (e *gzipError) Error() string {
+	if errors.Is(e.err, io.ErrUnexpectedEOF) {
+		return "truncated gzip stream: " + e.err.Error()
+	}
+	return "corrupt gzip stream: " + e.err.Error()
+}
+
+func (e *gzipError) Unwrap() error { return e.err }
+
+// gzipReader wraps a gzip.Reader: its errors become sticky *gzipError
+// values, and bytes are never returned together with an error.
+type gzipReader struct {
+	zr  *gzip.Reader
+	err error
+}
+
+func (g *gzipReader) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	n, err := g.zr.Read(p)
+	if err != nil {
+		if err != io.EOF {
+			err = &gzipError{err: err}
+		}
+		g.err = err
+		if n > 0 {
+			return n, nil
+		}
+	}
+	return n, err
+}
+
+// input is one capture stream being read.
+type input struct {
+	name   string
+	idx    int       // position among the inputs, breaks timestamp ties
+	closer io.Closer // nil when the stream is not ours to close
+	raw    *countingReader
+	dec    *countingReader // bytes handed to br (raw unless gzip)
+	br     *bufio.Reader   // what pcapgo reads from
+	pcap   *pcapgo.Reader
+	ng     *pcapgo.NgReader
+	lt     LinkType // pcap link type, or link type of the pending frame
+	frames uint64   // frames read so far
+	done   bool
+
+	// The pending frame; data aliases the reader's buffer until the next
+	// read from this input.
+	data []byte
+	ci   gopacket.CaptureInfo
+}
+
+// openInput detects the format of r and reads its file header.
+func openInput(name string, r io.Reader, closer io.Closer, idx int) (*input, error) {
+	in := &input{name: name, idx: idx, closer: closer}
+	fail := func(err error) (*input, error) {
+		return nil, &InputError{File: name, Offset: -1, Err: err}
+	}
+	in.raw = &countingReader{r: r}
+	rb := bufio.NewReaderSize(in.raw, bufSize)
+	// stream is the decompressed capture.
+	var stream io.Reader = rb
+	if m, _ := rb.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
+		zr, err := gzip.NewReader(rb)
+		if err != nil {
+			return fail(&gzipError{err: err})
+		}
+		stream = &gzipReader{zr: zr}
+	}
+	var magic [4]byte
+	if n, err := io.ReadFull(stream, magic[:]); err != nil {
+		return fail(headerErr(n, err))
+	}
+	stream = io.MultiReader(bytes.NewReader(magic[:]), stream)
+	isNg := magic == magicPcapng
+	if isNg {
+		// The guard checks block and capture lengths before pcapgo
+		// trusts them.
+		stream = &ngGuard{r: stream}
+	}
+	// pcapgo reuses a *bufio.Reader of at least 4096 bytes as it is, so
+	// in.dec.n - in.br.Buffered() is pcapgo's position in the stream.
+	in.dec = &countingReader{r: stream}
+	in.br = bufio.NewReaderSize(in.dec, bufSize)
+	switch magic {
+	case magicPcapMicroLE, magicPcapMicroBE, magicPcapNanoLE, magicPcapNanoBE:
+		pr, err := pcapgo.NewReader(in.br)
+		if err != nil {
+			return fail(fmt.Errorf("bad pcap file header: %w", in.describeHeader(err)))
+		}
+		if pr.Snaplen() > MaxCaptureLength {
+			// pcapgo accepts records up to the header's snap length;
+			// cap it so a hostile header cannot allow 4 GiB records.
+			pr.SetSnaplen(MaxCaptureLength)
+		}
+		in.lt = LinkType(pr.LinkType())
+		if !in.lt.Supported() {
+			return fail(fmt.Errorf("unsupported link type %d (%s)", uint16(in.lt), in.lt))
+		}
+		in.pcap = pr
+	case magicPcapng:
+		nr, err := pcapgo.NewNgReader(in.br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+		if err != nil {
+			return fail(fmt.Errorf("bad pcapng section header: %w", in.describeHeader(err)))
+		}
+		in.ng = nr
+	default:
+		return fail(fmt.Errorf("not a pcap or pcapng file (magic %x)", magic[:]))
+	}
+	return in, nil
+}
+
+// headerErr describes a stream too short to hold a file header; n bytes
+// of it were read.
+func headerErr(n int, err error) error {
+	var gz *gzipError
+	switch {
+	case errors.As(err, &gz):
+		return gz
+	case n == 0 && err == io.EOF:
+		return errors.New("empty input")
+	case err == io.ErrUnexpectedEOF:
+		return fmt.Errorf("truncated file header: %w", err)
+	}
+	return fmt.Errorf("read: %w", err)
+}
+
+// describeHeader explains an error in the file header: a plain io.EOF
+// there means the file is truncated.
+func (in *input) describeHeader(err error) error {
+	var gz *gzipError
+	var ge *ngGuardError
+	switch {
+	case errors.As(err, &gz):
+		return gz
+	case errors.As(err, &ge):
+		return ge
+	case err == io.EOF:
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// pos is the offset in the decompressed stream of the next byte pcapgo
+// will read.
+func (in *input) pos() int64 { return in.dec.n - int64(in.br.Buffered()) }
+
+// read reads the next frame from the pcapgo reader, turning a panic inside
+// the library into an error.
+func (in *input) read() (data []byte, ci gopacket.CaptureInfo, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("capture reader failed: %v", r)
+		}
+	}()
+	if in.ng != nil {
+		return in.ng.ZeroCopyReadPacketData()
+	}
+	return in.pcap.ZeroCopyReadPacketData()
+}
+
+// advance reads the next frame into in.data and in.ci. It returns io.EOF
+// at a clean end and an *InputError for damage.
+func (in *input) advance() error {
+	start := in.pos()
+	data, ci, err := in.read()
+	if err != nil {
+		if err == io.EOF {
+			if in.ng != nil || in.pos() == start {
+				return io.EOF
+			}
+			// pcap: a record header was read but its data was not.
+			err = io.ErrUnexpectedEOF
+		}
+		return &InputError{File: in.name, Packet: in.frames + 1, Offset: start, Err: in.describe(err)}
+	}
+	if in.ng != nil {
+		lt, ok := LinkType(0), false
+		if len(ci.AncillaryData) > 0 {
+			var l layers.LinkType
+			l, ok = ci.AncillaryData[0].(layers.LinkType)
+			lt = LinkType(l)
+		}
+		if !ok || !lt.Supported() {
+			return &InputError{File: in.name, Packet: in.frames + 1, Offset: start,
+				Err: fmt.Errorf("pcapng interface %d has unsupported link type %d (%s)", ci.InterfaceIndex, uint16(lt), lt)}
+		}
+		in.lt = lt
+	}
+	in.frames++
+	in.data, in.ci = data, ci
+	return nil
+}
+
+// describe adds what went wrong to a read error.
+func (in *input) describe(err error) error {
+	var gz *gzipError
+	var ge *ngGuardError
+	switch {
+	case errors.As(err, &gz):
+		return gz
+	case errors.As(err, &ge):
+		return ge
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		if in.ng != nil {
+			return fmt.Errorf("truncated block: %w", err)
+		}
+		return fmt.Errorf("truncated record: %w", err)
+	case in.ng != nil:
+		return fmt.Errorf("corrupt block: %w", err)
+	default:
+		return fmt.Errorf("corrupt record header: %w", err)
+	}
+}
+
+// release closes the input's file and drops its buffers; the byte counters
+// stay for Stats.
+func (in *input) release() error {
+	in.done = true
+	in.pcap, in.ng, in.data = nil, nil, nil
+	in.ci = gopacket.CaptureInfo{}
+	in.br = nil
+	var err error
+	if in.closer != nil {
+		err = in.closer.Close()
+		in.closer = nil
+	}
+	return err
+}
+
+// inputHeap orders inputs by the timestamp of their pending frame.
+type inputHeap []*input
+
+func (h inputHeap) Len() int { return len(h) }
+func (h inputHeap) Less(i, j int) bool {
+	a, b := h[i].ci.Timestamp, h[j].ci.Timestamp
+	if a.Equal(b) {
+		return h[i].idx < h[j].idx
+	}
+	return a.Before(b)
+}
+func (h inputHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *inputHeap) Push(x any)   { *h = append(*h, x.(*input)) }
+func (h *inputHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return x
+}
+
+// fileSource merges the inputs into one time-ordered stream.
+type fileSource struct {
+	dec    *Decoder
+	inputs []*input
+	ready  inputHeap // inputs with a pending frame
+	primed int       // inputs[:primed] have had their first read
+	last   *input    // input of the frame delivered last; read it next
+	num    uint64
+	stats  Stats
+	closed bool
+}
+
+func newFileSource(n int) *fileSource {
+	return &fileSource{
+		dec:    NewDecoder(),
+		inputs: make([]*input, 0, n),
+		ready:  make(inputHeap, 0, n),
+	}
+}
+
+// fill reads the next frame of in and queues in, or retires it at its end
+// or on damage.
+func (s *fileSource) fill(in *input) error {
+	err := in.advance()
+	if err == nil {
+		heap.Push(&s.ready, in)
+		return nil
+	}
+	in.release()
+	if err == io.EOF {
+		return nil
+	}
+	return err
+}
+
+// Next implements Source.
+func (s *fileSource) Next(p *Packet) error {
+	if s.closed {
+		return ErrClosed
+	}
+	for s.primed < len(s.inputs) {
+		in := s.inputs[s.primed]
+		s.primed++
+		if err := s.fill(in); err != nil {
+			return err
+		}
+	}
+	if in := s.last; in != nil {
+		s.last = nil
+		if err := s.fill(in); err != nil {
+			return err
+		}
+	}
+	if len(s.ready) == 0 {
+		return io.EOF
+	}
+	in := heap.Pop(&s.ready).(*input)
+	s.last = in
+	s.num++
+	p.Num = s.num
+	p.File = in.name
+	p.FileNum = in.frames
+	p.Time = in.ci.Timestamp
+	p.LinkType = in.lt
+	p.Data = in.data
+	p.CapLen = len(in.data)
+	p.WireLen = in.ci.Length
+	p.InterfaceIndex = in.ci.InterfaceIndex
+	s.dec.Decode(p)
+	s.stats.Packets++
+	s.stats.Bytes += uint64(p.CapLen)
+	if p.IPVersion == 0 {
+		s.stats.Undecoded++
+	}
+	return nil
+}
+
+// Stats implements Source.
+func (s *fileSource) Stats() Stats {
+	st := s.stats
+	for _, in := range s.inputs {
+		st.FileBytes += in.raw.n
+	}
+	return st
+}
+
+// Close implements Source. It closes the files that are still open.
+func (s *fileSource) Close() error {
+	s.closed = true
+	s.ready = s.ready[:0]
+	s.last = nil
+	var errs []error
+	for _, in := range s.inputs {
+		if in.done {
+			continue
+		}
+		if err := in.release(); err != nil {
+			errs = append(errs, fmt.Errorf("close %s: %w", in.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
