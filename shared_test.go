@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -116,18 +117,25 @@ func TestSharedLab(t *testing.T) {
 	}
 }
 
-// findTransfer finds the reported transfer of a labelled one.
+// findTransfer finds the reported transfer of a labelled one: same server,
+// client host, negotiation and advertised endpoint. The client's port is
+// preferred but not required: some lab labels record the port of a sibling
+// control connection (the lab's clients open several).
 func findTransfer(ts []session.Transfer, used map[uint64]bool, client, server, neg, ep string) *session.Transfer {
+	var loose *session.Transfer
 	for i := range ts {
 		g := &ts[i]
-		if used[g.ID] || g.Client.String() != client || g.Server.String() != server || g.Negotiation != neg {
+		if used[g.ID] || g.Server.String() != server || g.Negotiation != neg || !g.Endpoint.IsValid() || g.Endpoint.String() != ep {
 			continue
 		}
-		if g.Endpoint.IsValid() && g.Endpoint.String() == ep {
+		if g.Client.String() == client {
 			return g
 		}
+		if c, err := netip.ParseAddrPort(client); err == nil && c.Addr() == g.Client.Addr() && loose == nil {
+			loose = g
+		}
 	}
-	return nil
+	return loose
 }
 
 // TestSharedCorpus runs every capture of ../shared/corpus through Run: no
@@ -205,7 +213,7 @@ func TestSharedZeekDataChannels(t *testing.T) {
 			}
 			for _, w := range want {
 				if got[w] == 0 {
-					t.Errorf("Zeek reports data channel %s; ftpsniff does not (ftpsniff has %v)", w, keys(got))
+					t.Errorf("Zeek reports data channel %s; ftpsniff does not (%d of ftpsniff's are unmatched)", w, len(keys(got)))
 					continue
 				}
 				got[w]--

@@ -50,6 +50,13 @@ type session struct {
 	authSent  bool        // AUTH TLS/SSL waiting for 234
 	greeted   bool
 	firstDir  netip.AddrPort // source of the first packet the assembler saw
+
+	// next and maxEnd track, per direction [client, server], the next
+	// sequence number the assembler expects and the end of the furthest
+	// segment seen, to notice missing bytes the peer already acknowledged.
+	next, maxEnd [2]uint32
+	seqKnown     [2]bool
+	lastFlush    time.Time
 }
 
 func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
@@ -143,6 +150,9 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 	}
 	tcp.Payload = p.Payload
 	tcp.SetInternalPortsForTesting()
+	if fl.Has(decode.ACK) {
+		t.ackedGap(s, fromClient, p)
+	}
 	var et gopacket.EndpointType = layers.EndpointIPv4
 	if p.Src.Is6() {
 		et = layers.EndpointIPv6
@@ -171,12 +181,58 @@ func (f *streamFactory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac 
 type stream struct{ s *session }
 
 func (st *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
+	s := st.s
 	if !*start && nextSeq == -1 && !tcp.SYN && len(tcp.Payload) > 0 {
 		// The capture began after the handshake: start where we are.
 		*start = true
-		st.s.rec.MidStream = true
+		s.rec.MidStream = true
+	}
+	d := 1
+	if (dir == reassembly.TCPDirClientToServer) == (s.firstDir == s.key.src) {
+		d = 0
+	}
+	end := tcp.Seq + uint32(len(tcp.Payload))
+	if tcp.SYN || tcp.FIN {
+		end++
+	}
+	switch {
+	case nextSeq == -1 && (tcp.SYN || *start):
+		s.next[d], s.maxEnd[d], s.seqKnown[d] = end, end, true
+	case nextSeq == -1:
+	case uint32(nextSeq) == tcp.Seq || seqAfter(uint32(nextSeq), tcp.Seq) && seqAfter(end, uint32(nextSeq)):
+		if seqAfter(end, s.next[d]) || !s.seqKnown[d] {
+			s.next[d] = end
+		}
+		s.seqKnown[d] = true
+	}
+	if seqAfter(end, s.maxEnd[d]) {
+		s.maxEnd[d] = end
 	}
 	return true
+}
+
+// seqAfter reports whether TCP sequence number a comes after b.
+func seqAfter(a, b uint32) bool { return int32(a-b) > 0 }
+
+// ackedGap notices when the peer acknowledges bytes of the other direction
+// that the capture lacks while later bytes wait behind them: the bytes were
+// lost by the capture, not the network, so waiting for a retransmission is
+// pointless. The queued bytes are released at once (and the gap reported),
+// which keeps commands and replies in their order.
+func (t *Tracker) ackedGap(s *session, fromClient bool, p *decode.Packet) {
+	o := 1 // the other direction
+	if !fromClient {
+		o = 0
+	}
+	if !s.seqKnown[o] || !seqAfter(s.maxEnd[o], s.next[o]) || !seqAfter(p.TCP.Ack, s.next[o]) {
+		return
+	}
+	if p.Time.Sub(s.lastFlush) < 10*time.Millisecond {
+		return
+	}
+	s.lastFlush = p.Time
+	t.assembler.FlushWithOptions(reassembly.FlushOptions{T: p.Time.Add(time.Nanosecond)})
+	s.next[o] = s.maxEnd[o]
 }
 
 func (st *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {

@@ -184,7 +184,11 @@ func (t *Tracker) Advance(now time.Time) {
 func (t *Tracker) Close() Summary {
 	t.assembler.FlushAll()
 	for _, s := range append([]*session(nil), t.sessionList...) {
-		t.endSession(s, "capture-end")
+		how := "capture-end"
+		if !s.closedAt.IsZero() {
+			how = s.closeHow
+		}
+		t.endSession(s, how)
 	}
 	t.checkOpen(true)
 	t.sum.First, t.sum.Last = t.first, t.now
@@ -196,6 +200,11 @@ func (t *Tracker) Close() Summary {
 func (t *Tracker) tcp(p *decode.Packet) bool {
 	k := flowKey{netip.AddrPortFrom(p.Src, p.TCP.SrcPort), netip.AddrPortFrom(p.Dst, p.TCP.DstPort)}
 	if s := t.sessions[k]; s != nil {
+		if fl := p.TCP.Flags; fl.Has(decode.SYN) && !fl.Has(decode.ACK) && !s.closedAt.IsZero() {
+			// The client reuses the 4-tuple of a closed control connection.
+			t.endSession(s, s.closeHow)
+			return t.newSession(k, p, s.rec.DetectedBy)
+		}
 		t.control(s, p, true)
 		return true
 	}
