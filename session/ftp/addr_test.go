@@ -184,3 +184,18 @@ func TestNotesStrings(t *testing.T) {
 		t.Errorf("String() = %q", got)
 	}
 }
+
+func TestParseErrorType(t *testing.T) {
+	_, notes, err := ParsePORT("198,51,100,5,256,22")
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Op != "PORT" || pe.Kind != ErrOutOfRange || pe.Msg != "port byte 256 out of range" {
+		t.Fatalf("got %#v", err)
+	}
+	if !notes.Has(NotePortByteGT255) || errors.Is(err, ErrMalformed) {
+		t.Errorf("notes %v, err %v", notes, err)
+	}
+	_, _, err = ParseEPRT("|1|x|1|")
+	if !errors.As(err, &pe) || pe.Op != "EPRT" || !errors.Is(err, ErrMalformed) {
+		t.Errorf("got %#v", err)
+	}
+}
