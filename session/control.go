@@ -42,6 +42,7 @@ type session struct {
 	replies  ftp.ReplyAssembler
 	tls      [2]tlsSkipper
 	lineTime time.Time // capture time of the data being parsed
+	lineWire WireInfo  // how the line being parsed sat in its segment
 	flags    map[string]bool
 
 	pending   []pendingCmd
@@ -296,7 +297,13 @@ func (s *session) feed(fromClient bool, data []byte) {
 		s.flag("ccc")
 		s.tls[d].clear = true
 	}
+	// Lines are delivered per segment when the stream is in order: the first
+	// line of a chunk starts the segment unless bytes were carried over.
+	carried := s.split[d].Buffered() > 0
+	first := true
 	s.split[d].Feed(data, func(line []byte, f ftp.LineFlags) {
+		s.lineWire = WireInfo{AtSegmentStart: first && !carried, OneSegment: !(first && carried), LFOnly: f&ftp.FlagLFOnly != 0}
+		first = false
 		if fromClient {
 			s.clientLine(line, f)
 		} else {

@@ -133,6 +133,21 @@ type Transfer struct {
 	Attempts int
 	// Decided is the capture time at which the verdict was reached.
 	Decided time.Time
+	// Wire describes how the line carrying the endpoint (the PORT/EPRT/LPRT
+	// command, or the last line of the 227/228/229 reply) sat in the TCP
+	// segments: what a firewall's FTP helper, which parses single segments,
+	// would have seen. Nil when no such line was seen.
+	Wire *WireInfo
+}
+
+// WireInfo describes how a control line was segmented.
+type WireInfo struct {
+	// AtSegmentStart: the line began at the first byte of a segment.
+	AtSegmentStart bool
+	// OneSegment: the whole line, with its terminator, was in one segment.
+	OneSegment bool
+	// LFOnly: the line ended with LF without CR.
+	LFOnly bool
 }
 
 // Session is one FTP control connection.

@@ -108,6 +108,8 @@ func (s *session) negotiate(cmd ftp.Command, now time.Time) *transfer {
 		s.anomaly("%s: %v", cmd.Verb, err)
 		return x
 	}
+	w := s.lineWire
+	x.rec.Wire = &w
 	x.setEndpoint(ep)
 	return x
 }
@@ -214,6 +216,8 @@ func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply) {
 		x.flag("multiline-reply")
 	}
 	x.addNotes(notes)
+	w := s.lineWire
+	x.rec.Wire = &w
 	if err != nil {
 		x.flag("bad-reply")
 		s.flag("bad-reply")
