@@ -55,6 +55,7 @@ type Conn struct {
 	SegGap time.Duration
 
 	flowLabel uint32
+	segBuf    []Segment
 }
 
 type span struct{ start, end uint32 }
@@ -332,7 +333,8 @@ func Gap(d time.Duration) SendOption {
 
 // Send sends payload from one side, cut at the MSS and at SplitAt offsets,
 // then (unless NoAck) the receiver acknowledges what it has received in
-// order. It returns the segments in sequence order.
+// order. It returns the segments in sequence order; when Send is called
+// without options the returned slice is only valid until the next Send.
 func (k *Conn) Send(fromClient bool, payload []byte, opts ...SendOption) []Segment {
 	cfg := sendCfg{mss: k.MSS, gap: k.SegGap}
 	for _, o := range opts {
@@ -342,9 +344,15 @@ func (k *Conn) Send(fromClient bool, payload []byte, opts ...SendOption) []Segme
 		cfg.gap = k.SegGap
 	}
 	s := side(fromClient)
-	var segs []Segment
-	cuts := append([]int(nil), cfg.split...)
-	slices.Sort(cuts)
+	cuts := cfg.split
+	if len(cuts) > 1 {
+		cuts = slices.Clone(cuts)
+		slices.Sort(cuts)
+	}
+	segs := k.segBuf[:0]
+	if len(opts) > 0 {
+		segs = nil // returned segments may be kept by the caller
+	}
 	start := 0
 	seq := k.snd[s]
 	for start < len(payload) {
@@ -359,17 +367,27 @@ func (k *Conn) Send(fromClient bool, payload []byte, opts ...SendOption) []Segme
 		segs = append(segs, Segment{FromClient: fromClient, Seq: seq + uint32(start), Payload: payload[start:end], Push: push})
 		start = end
 	}
-	k.snd[s] = seq + uint32(len(payload))
-	order := make([]int, len(segs))
-	for i := range order {
-		order[i] = i
+	if len(opts) == 0 {
+		k.segBuf = segs
 	}
-	for _, sw := range cfg.swaps {
-		if sw[0] < len(order) && sw[1] < len(order) {
-			order[sw[0]], order[sw[1]] = order[sw[1]], order[sw[0]]
+	k.snd[s] = seq + uint32(len(payload))
+	var order []int
+	if len(cfg.swaps) > 0 {
+		order = make([]int, len(segs))
+		for i := range order {
+			order[i] = i
+		}
+		for _, sw := range cfg.swaps {
+			if sw[0] < len(order) && sw[1] < len(order) {
+				order[sw[0]], order[sw[1]] = order[sw[1]], order[sw[0]]
+			}
 		}
 	}
-	for n, i := range order {
+	for n := range segs {
+		i := n
+		if order != nil {
+			i = order[n]
+		}
 		if n > 0 {
 			k.c.Advance(cfg.gap)
 		}
