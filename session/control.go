@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -429,6 +430,7 @@ func (s *session) reply(r ftp.Reply) {
 		}
 		return
 	}
+	s.skipUnanswered(r.Code)
 	pc := &s.pending[0]
 	prelim := r.Code >= 100 && r.Code < 200
 	switch {
@@ -449,6 +451,39 @@ func (s *session) reply(r ftp.Reply) {
 	}
 	if !prelim {
 		s.pending = s.pending[1:]
+	}
+}
+
+// replyVerbs lists, for reply codes that only answer particular commands,
+// which ones. It lets pairing recover when replies were lost in a gap.
+var replyVerbs = map[int][]string{
+	221: {"QUIT", "REIN"},
+	227: {"PASV", "EPSV"},
+	228: {"LPSV"},
+	229: {"EPSV", "PASV"},
+	215: {"SYST"},
+	331: {"USER"},
+	332: {"USER", "PASS"},
+	234: {"AUTH"},
+	257: {"PWD", "XPWD", "MKD", "XMKD"},
+	150: {"LIST", "NLST", "MLSD", "RETR", "STOR", "STOU", "APPE"},
+	125: {"LIST", "NLST", "MLSD", "RETR", "STOR", "STOU", "APPE"},
+}
+
+// skipUnanswered drops pending commands whose replies were evidently lost:
+// when the reply's code cannot answer the oldest pending command but can
+// answer a later one, the commands before that one are skipped.
+func (s *session) skipUnanswered(code int) {
+	verbs := replyVerbs[code]
+	if verbs == nil || slices.Contains(verbs, s.pending[0].verb) {
+		return
+	}
+	for i := 1; i < len(s.pending); i++ {
+		if slices.Contains(verbs, s.pending[i].verb) {
+			s.flag("lost-replies")
+			s.pending = s.pending[i:]
+			return
+		}
 	}
 }
 
