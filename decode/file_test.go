@@ -388,7 +388,20 @@ func TestTruncatedEveryOffset(t *testing.T) {
 				if !errors.As(err, &ie) && err != io.EOF {
 					t.Fatalf("cut %d: %T %v", cut, err, err)
 				}
-				if tc.gzip || tc.bounds == nil {
+				if tc.gzip {
+					// Without its trailer a gzip stream is never complete.
+					if ie == nil {
+						t.Errorf("cut %d: %d packets, %v", cut, n, err)
+					}
+					continue
+				}
+				if tc.bounds == nil {
+					// pcapng: io.EOF only at a block boundary, after
+					// every packet block before the cut.
+					atBlock, packets := ngBlocks(tc.file, cut)
+					if (err == io.EOF) != atBlock || (err == io.EOF && n != packets) {
+						t.Errorf("cut %d: %d packets, %v (block boundary %v, %d packets)", cut, n, err, atBlock, packets)
+					}
 					continue
 				}
 				// Plain pcap: exact expectations.
@@ -425,6 +438,81 @@ func TestTruncatedEveryOffset(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// ngBlocks walks the blocks of a little-endian pcapng file and reports
+// whether cut falls on a block boundary (after the section header) and how
+// many enhanced packet blocks end at or before cut.
+func ngBlocks(file []byte, cut int) (boundary bool, packets int) {
+	off := 0
+	for off+8 <= len(file) {
+		typ := binary.LittleEndian.Uint32(file[off:])
+		end := off + int(binary.LittleEndian.Uint32(file[off+4:]))
+		if end > cut {
+			break
+		}
+		if typ == 6 {
+			packets++
+		}
+		off = end
+		if off == cut {
+			return true, packets
+		}
+	}
+	return false, packets
+}
+
+func TestConcatenatedSections(t *testing.T) {
+	fr := sampleFrames(t)
+	a := pcapngFile(t, []LinkType{LinkTypeEthernet}, fr[:2])
+	b := pcapngFile(t, []LinkType{LinkTypeRaw, LinkTypeEthernet}, []frame{{ts: t0, lt: LinkTypeEthernet, data: fr[2].data}})
+	pkts, err := collect(t, mustSource(t, cat(a, b)), 10)
+	if err != io.EOF || len(pkts) != 3 || pkts[2].Iface != 1 || pkts[2].Payload != "three" {
+		t.Fatalf("%+v %v", pkts, err)
+	}
+	// Two gzip members make one stream.
+	pkts, err = collect(t, mustSource(t, cat(gz(a), gz(b))), 10)
+	if err != io.EOF || len(pkts) != 3 {
+		t.Fatalf("gzip members: %d packets, %v", len(pkts), err)
+	}
+}
+
+func mustSource(t *testing.T, data []byte) Source {
+	t.Helper()
+	src, err := NewReaderSource("mem", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
+func TestStdin(t *testing.T) {
+	file := pcapFile(LinkTypeRaw, false, false, 65535, []frame{{ts: t0, data: ipPacket(t, syn6)}})
+	dir := writeFiles(t, map[string][]byte{"in.pcap": file})
+	f, err := os.Open(filepath.Join(dir, "in.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	old := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = old }()
+	src, err := OpenFiles([]string{"-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts, err := collect(t, src, 10)
+	if err != io.EOF || len(pkts) != 1 || pkts[0].File != "-" || pkts[0].Src != cli6 {
+		t.Fatalf("%+v %v", pkts, err)
+	}
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The source does not close standard input.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Errorf("stdin was closed: %v", err)
 	}
 }
 
