@@ -59,6 +59,8 @@ type session struct {
 	next, maxEnd [2]uint32
 	seqKnown     [2]bool
 	lastFlush    time.Time
+	isn          uint32 // the client's SYN sequence number, if synSeen
+	synSeen      bool
 }
 
 func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
@@ -114,6 +116,9 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 		s.rec.End = p.Time
 	}
 	fl := p.TCP.Flags
+	if fromClient && fl.Has(decode.SYN) && !fl.Has(decode.ACK) {
+		s.isn, s.synSeen = p.TCP.Seq, true
+	}
 	if fl.Has(decode.RST) {
 		s.flag("control-reset")
 		if s.closedAt.IsZero() {

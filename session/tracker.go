@@ -46,6 +46,10 @@ type Tracker struct {
 	nextSession uint64
 	nextXfer    uint64
 
+	// ended remembers control connections that ended recently (client ->
+	// server key, end time), so their late packets start no new session.
+	ended map[flowKey]endedConn
+
 	// tentative are content-detected candidates (a 220 greeting seen on a
 	// port that is not a control port) waiting for an FTP command.
 	tentative map[flowKey]*session
@@ -106,6 +110,7 @@ func NewTracker(cfg Config, sink Sink) *Tracker {
 		sink:      sink,
 		sessions:  make(map[flowKey]*session),
 		tentative: make(map[flowKey]*session),
+		ended:     make(map[flowKey]endedConn),
 		conns:     make(map[flowKey]*dataConn),
 		byPort:    make(map[uint16][]*transfer),
 		tlsPairs:  make(map[[2]netip.Addr][]*session),
@@ -222,12 +227,24 @@ func (t *Tracker) tcp(p *decode.Packet) bool {
 		return false
 	}
 	fl := p.TCP.Flags
+	syn := fl.Has(decode.SYN) && !fl.Has(decode.ACK)
+	if e, ok := t.ended[k]; ok && (!syn || e.synSeen && p.TCP.Seq == e.isn) {
+		return true // a late or duplicated packet of a control connection that ended
+	}
+	if _, ok := t.ended[k.reverse()]; ok && !syn {
+		return true
+	}
+	if syn && t.isCtrlPort(p.TCP.DstPort) && t.matchSYN(k) != nil {
+		// A negotiated data connection to a control port (an FTP bounce
+		// to port 21): a data connection, not a new session.
+		return t.dataSYN(k, p)
+	}
 	switch {
-	case t.isCtrlPort(p.TCP.DstPort) && (fl.Has(decode.SYN) && !fl.Has(decode.ACK) || len(p.Payload) > 0):
+	case t.isCtrlPort(p.TCP.DstPort) && (syn || len(p.Payload) > 0):
 		return t.newSession(k, p, "port")
 	case t.isCtrlPort(p.TCP.SrcPort) && len(p.Payload) > 0:
 		return t.newSession(k.reverse(), p, "port")
-	case fl.Has(decode.SYN) && !fl.Has(decode.ACK):
+	case syn:
 		return t.dataSYN(k, p)
 	case len(p.Payload) > 0:
 		return t.detectContent(k, p)
@@ -341,7 +358,23 @@ func (t *Tracker) expireSessions() {
 			delete(t.tentative, k)
 		}
 	}
+	for k, e := range t.ended {
+		if t.now.Sub(e.at) >= endedMemory {
+			delete(t.ended, k)
+		}
+	}
 }
+
+// endedConn remembers an ended control connection.
+type endedConn struct {
+	at      time.Time
+	isn     uint32 // the client's SYN sequence number, if synSeen
+	synSeen bool
+}
+
+// endedMemory is how long late packets of an ended control connection are
+// recognised as such.
+const endedMemory = 2 * time.Minute
 
 // endSession decides every transfer of s still open, reports s and forgets it.
 func (t *Tracker) endSession(s *session, how string) {
@@ -361,6 +394,9 @@ func (t *Tracker) endSession(s *session, how string) {
 	}
 	t.checkOpen(how == "capture-end")
 	delete(t.sessions, s.key)
+	if how != "idle" && how != "capture-end" && len(t.ended) < t.cfg.MaxSessions {
+		t.ended[s.key] = endedConn{at: t.now, isn: s.isn, synSeen: s.synSeen}
+	}
 	for i, o := range t.sessionList {
 		if o == s {
 			t.sessionList = append(t.sessionList[:i], t.sessionList[i+1:]...)
