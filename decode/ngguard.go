@@ -129,16 +129,16 @@ func (g *ngGuard) check() error {
 		}
 	}
 	length := g.u32(g.hdr[4:8])
-	min := uint32(12)
+	minLen := uint32(12)
 	switch typ {
 	case ngBlockSection:
-		min = 28
+		minLen = 28
 	case ngBlockSimple:
-		min = 16
+		minLen = 16
 	case ngBlockPacket, ngBlockEnhanced:
-		min = 32
+		minLen = 32
 	}
-	if length < min || length%4 != 0 {
+	if length < minLen || length%4 != 0 {
 		return &ngGuardError{msg: fmt.Sprintf("bad length %d for block type %#x", length, typ)}
 	}
 	if length > maxBlockLen {
