@@ -41,6 +41,14 @@ type JSONTransfer struct {
 	Data             *JSONData   `json:"data,omitempty"`
 	Attempts         int         `json:"attempts"`
 	Decided          string      `json:"decided,omitempty"`
+	Wire             *JSONWire   `json:"wire,omitempty"`
+}
+
+// JSONWire says how the line carrying the endpoint sat in its TCP segment.
+type JSONWire struct {
+	AtSegmentStart bool `json:"at_segment_start"`
+	OneSegment     bool `json:"one_segment"`
+	LFOnly         bool `json:"lf_only"`
 }
 
 // JSONReply is one FTP reply; Text joins the lines of a multi-line reply
@@ -182,6 +190,9 @@ func NewJSONTransfer(t *session.Transfer) JSONTransfer {
 		Flags:           nonNil(t.Flags),
 		Attempts:        t.Attempts,
 		Decided:         jsonTime(t.Decided),
+	}
+	if w := t.Wire; w != nil {
+		j.Wire = &JSONWire{AtSegmentStart: w.AtSegmentStart, OneSegment: w.OneSegment, LFOnly: w.LFOnly}
 	}
 	if r := t.NegotiationReply; r != nil {
 		j.NegotiationReply = &JSONReply{Code: r.Code, Text: r.Text, Time: jsonTime(r.Time)}
