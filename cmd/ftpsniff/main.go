@@ -121,6 +121,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "ftpsniff: nothing to read: give a capture file with -r FILE (see --help)")
 		return exitUsage
 	}
+	stdins := 0
+	for _, n := range o.reads {
+		if n == "-" {
+			stdins++
+		}
+	}
+	if stdins > 1 {
+		fmt.Fprintln(stderr, "ftpsniff: -r -: standard input can be read only once")
+		return exitUsage
+	}
 	cfg := ftpsniff.DefaultConfig()
 	cfg.Session.ShowPasswords = o.showPasswords
 	cfg.Session.ExpectTimeout = o.expectTimeout
@@ -153,7 +163,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	defer src.Close()
 	if !o.quiet && isTerminal(stderr) {
-		cfg.Progress = newProgress(stderr)
+		cfg.Progress = newProgress(stderr).report
 	}
 	sum, err := ftpsniff.Run(ctx, src, cfg, w)
 	for _, e := range sum.InputErrors {
@@ -172,15 +182,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // openInputs opens the -r inputs; "-" is stdin.
 func openInputs(names []string, stdin io.Reader) (decode.Source, error) {
-	stdins := 0
-	for _, n := range names {
-		if n == "-" {
-			stdins++
-		}
-	}
-	if stdins > 1 {
-		return nil, errors.New("-r -: standard input can be read only once")
-	}
 	if len(names) == 1 && names[0] == "-" {
 		return decode.NewReaderSource("-", stdin)
 	}
@@ -197,24 +198,29 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// newProgress returns a progress callback that draws one line on stderr,
-// starting once the run has taken more than a moment.
-func newProgress(w io.Writer) func(decode.Stats, int, bool) {
-	start := time.Now()
-	drawn := false
-	return func(st decode.Stats, sessions int, done bool) {
-		el := time.Since(start)
-		if done {
-			if drawn {
-				fmt.Fprint(w, "\r\033[K")
-			}
-			return
+// progress draws one progress line on stderr, starting once the run has
+// taken more than a moment.
+type progress struct {
+	w     io.Writer
+	start time.Time
+	drawn bool
+}
+
+func newProgress(w io.Writer) *progress { return &progress{w: w, start: time.Now()} }
+
+// report is the ftpsniff.Config.Progress callback.
+func (p *progress) report(st decode.Stats, sessions int, done bool) {
+	if done {
+		if p.drawn {
+			fmt.Fprint(p.w, "\r\033[K")
 		}
-		if el < time.Second {
-			return
-		}
-		drawn = true
-		rate := float64(st.Packets) / el.Seconds()
-		fmt.Fprintf(w, "\r\033[Kread %.1f MB, %d packets, %d FTP sessions, %.0f packets/s", float64(st.FileBytes)/1e6, st.Packets, sessions, rate)
+		return
 	}
+	el := time.Since(p.start)
+	if el < time.Second {
+		return
+	}
+	p.drawn = true
+	rate := float64(st.Packets) / el.Seconds()
+	fmt.Fprintf(p.w, "\r\033[Kread %.1f MB, %d packets, %d FTP sessions, %.0f packets/s", float64(st.FileBytes)/1e6, st.Packets, sessions, rate)
 }
