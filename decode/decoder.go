@@ -62,7 +62,7 @@ func (d *Decoder) Decode(p *Packet) {
 	p.TTL, p.Proto = 0, 0
 	p.Fragment, p.Truncated = false, false
 	p.VLANs = 0
-	p.HasTCP, p.TCP, p.Payload = false, TCP{}, nil
+	p.HasTCP, p.TCP, p.Payload, p.PayloadLen, p.wireTransport = false, TCP{}, nil, 0, 0
 	p.HasICMP, p.ICMP = false, ICMPError{}
 
 	data := p.Data
@@ -193,6 +193,7 @@ func decodeIPv4(p *Packet, b []byte) {
 		p.Truncated = true
 		return
 	}
+	p.wireTransport = total - ihl
 	if total > len(b) {
 		p.Truncated = true
 		total = len(b)
@@ -222,11 +223,13 @@ func decodeIPv6(p *Packet, b []byte) {
 		// Jumbogram or segmentation offload: use what was captured.
 		end = len(b)
 	}
+	wireEnd := end
 	if end > len(b) {
 		p.Truncated = true
 		end = len(b)
 	}
 	next, off, frag, complete := walkIPv6Ext(b[:end], b[6])
+	p.wireTransport = wireEnd - off
 	p.Proto = next
 	if frag {
 		p.Fragment = true
@@ -309,12 +312,14 @@ func decodeTCP(p *Packet, b []byte) {
 		Flags:   TCPFlags(b[13]),
 		Window:  binary.BigEndian.Uint16(b[14:16]),
 	}
+	p.PayloadLen = p.wireTransport - doff
 	if doff > len(b) {
 		p.Truncated = true
-		return
-	}
-	if doff < len(b) {
+	} else if doff < len(b) {
 		p.Payload = b[doff:]
+	}
+	if p.PayloadLen < len(p.Payload) {
+		p.PayloadLen = len(p.Payload)
 	}
 }
 

@@ -99,10 +99,16 @@ type Packet struct {
 	HasTCP  bool
 	TCP     TCP
 	Payload []byte
+	// PayloadLen is the TCP payload length on the wire (from the IP
+	// header); it exceeds len(Payload) when the frame was truncated.
+	PayloadLen int
 
 	// HasICMP reports whether ICMP is valid (an ICMP error quoting a packet).
 	HasICMP bool
 	ICMP    ICMPError
+
+	// wireTransport is the transport length the IP header declares.
+	wireTransport int
 }
 
 // Reset clears p for reuse, keeping nothing that aliases old buffers.

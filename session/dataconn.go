@@ -198,7 +198,7 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 	r.LastSeen = p.Time
 	c.packets++
 	fl := p.TCP.Flags
-	n := uint64(len(p.Payload))
+	n := uint64(max(p.PayloadLen, len(p.Payload)))
 	if fromConnector {
 		if fl.Has(decode.SYN) && !fl.Has(decode.ACK) {
 			if r.SYNs == 0 {
