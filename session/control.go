@@ -61,6 +61,10 @@ type session struct {
 	lastFlush    time.Time
 	isn          uint32 // the client's SYN sequence number, if synSeen
 	synSeen      bool
+
+	// st is the reassembly stream feeding this session; endSession detaches
+	// it so the assembler's connection no longer keeps the session alive.
+	st *stream
 }
 
 func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
@@ -181,14 +185,21 @@ func (f *streamFactory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac 
 	}
 	src, _ := netip.AddrFromSlice(netFlow.Src().Raw())
 	s.firstDir = netip.AddrPortFrom(src, uint16(tcp.SrcPort))
-	return &stream{s: s}
+	st := &stream{s: s}
+	s.st = st
+	return st
 }
 
-// stream is the reassembly.Stream of one control connection.
+// stream is the reassembly.Stream of one control connection. s is nil once
+// the session ended: the stream then ignores everything, and the assembler
+// drops the connection at the next flush that closes it.
 type stream struct{ s *session }
 
 func (st *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
 	s := st.s
+	if s == nil {
+		return false
+	}
 	if !*start && nextSeq == -1 && !tcp.SYN && len(tcp.Payload) > 0 {
 		// The capture began after the handshake: start where we are.
 		*start = true
@@ -244,6 +255,9 @@ func (t *Tracker) ackedGap(s *session, fromClient bool, p *decode.Packet) {
 
 func (st *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
 	s := st.s
+	if s == nil {
+		return
+	}
 	dir, _, _, skip := sg.Info()
 	// dir is relative to the first packet the assembler saw.
 	fromFirst := dir == reassembly.TCPDirClientToServer
@@ -264,7 +278,9 @@ func (st *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assem
 }
 
 func (st *stream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
-	return false // let the flush remove it, so late ACKs do not start a new stream
+	// While the session lives, let the flush remove it, so late ACKs do not
+	// start a new stream; once it ended, nothing more is wanted.
+	return st.s == nil
 }
 
 // gap records missing bytes in one direction of the control channel.

@@ -177,7 +177,10 @@ func (t *Tracker) Advance(now time.Time) {
 	t.lastTick = t.now
 	if t.now.Sub(t.lastGC) >= time.Second {
 		t.lastGC = t.now
-		t.assembler.FlushWithOptions(reassembly.FlushOptions{T: t.now.Add(-t.cfg.GapFlush)})
+		// TC closes and removes assembler connections idle for ControlIdle
+		// (their sessions end now too); without it the pool, and every
+		// session its streams point to, would grow with the capture.
+		t.assembler.FlushWithOptions(reassembly.FlushOptions{T: t.now.Add(-t.cfg.GapFlush), TC: t.now.Add(-t.cfg.ControlIdle)})
 		t.expireSessions()
 		t.expireUnclaimed()
 	}
@@ -405,6 +408,9 @@ func (t *Tracker) endSession(s *session, how string) {
 	}
 	if s.rec.TLS {
 		t.dropTLSPair(s)
+	}
+	if s.st != nil {
+		s.st.s, s.st = nil, nil // the assembler may keep the connection a while; not the session
 	}
 	s.finishRecord()
 	if t.sink != nil {
