@@ -201,6 +201,8 @@ func Diagnose(t *session.Transfer, in Input) *Finding {
 	case session.Unknown:
 		kinds = append(kinds, KindUnknown)
 		f.Place = "the capture does not show the outcome"
+	default:
+		f.Place = "the data connection worked at the time of the capture"
 	}
 	for _, k := range addrKinds {
 		if !slices.Contains(kinds, k) {
@@ -240,19 +242,28 @@ func Diagnose(t *session.Transfer, in Input) *Finding {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s %s (%s): %s.", t.Negotiation, t.Verdict, f.Direction, f.Place)
 	if f.Evidence != "" {
-		fmt.Fprintf(&sb, " %s.", f.Evidence)
+		fmt.Fprintf(&sb, " %s.", sentence(f.Evidence))
 	}
 	if f.Address != "" {
-		fmt.Fprintf(&sb, " %s.", f.Address)
+		fmt.Fprintf(&sb, " %s.", sentence(f.Address))
 	}
 	if failed && f.PolicyExplains {
 		sb.WriteString(" The policy explains it.")
 	}
 	for _, w := range words {
-		fmt.Fprintf(&sb, " %s.", strings.TrimSuffix(w, "."))
+		fmt.Fprintf(&sb, " %s.", sentence(w))
 	}
 	f.Explanation = sb.String()
 	return f
+}
+
+// sentence capitalises s and drops a final full stop.
+func sentence(s string) string {
+	s = strings.TrimSuffix(s, ".")
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		s = string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
 }
 
 func appendKind(ks []Kind, k Kind) []Kind {

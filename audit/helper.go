@@ -159,12 +159,16 @@ func baseHelper(t *session.Transfer, hc HelperConfig, ctx HelperContext) HelperV
 	default:
 		return ignores("unknown negotiation %q", t.Negotiation)
 	}
+	what := strings.TrimSpace(pattern)
+	if what != "PORT" && what != "EPRT" {
+		what += " reply"
+	}
 	if t.Wire != nil {
 		if !t.Wire.AtSegmentStart {
-			return ignores("the %s line does not start its TCP segment (coalesced with another line): the helper only looks at segment starts", t.Negotiation)
+			return ignores("the %s line does not start its TCP segment (coalesced with another line): the helper only looks at segment starts", what)
 		}
 		if !t.Wire.OneSegment {
-			return drops("the %s line is split over several TCP segments: the helper drops the first one (\"partial matching\")", t.Negotiation)
+			return drops("the %s line is split over several TCP segments: the helper drops the first one (\"partial matching\")", what)
 		}
 	}
 	ap, why, matched := KernelParse(line+term, pattern, sender.Is6())

@@ -53,6 +53,7 @@ type options struct {
 }
 
 const usageHead = `Usage: ftpsniff -r FILE [-r FILE ...] [options]
+       ftpsniff audit -r FILE [-r FILE ...] [audit options]   (firewall audit, see ftpsniff audit --help)
 
 Analyse FTP sessions in packet captures (pcap or pcapng, optionally
 gzip-compressed; "-r -" reads standard input). For every negotiation
@@ -73,6 +74,7 @@ Exit status:
   2  bad usage
   3  an input was damaged or truncated: everything before the damage was
      analysed and reported, and the damage is named on stderr
+  4  ftpsniff audit only: findings matched --fail-on (see ftpsniff audit --help)
 
 Passwords are masked unless --show-passwords is given.
 `
@@ -100,6 +102,9 @@ func newFlags(o *options, stderr io.Writer) *pflag.FlagSet {
 
 // run is main without the process: it returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "audit" {
+		return runAudit(ctx, args[1:], stdin, stdout, stderr)
+	}
 	var o options
 	fs := newFlags(&o, stderr)
 	if err := fs.Parse(args); err != nil {

@@ -1,0 +1,158 @@
+package ftpsniff_test
+
+// The audit against the lab captures in ../shared/lab: every failed
+// transfer's diagnosis must match the cause its label gives. Skipped when
+// ../shared/lab is absent.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ftpsniff/ftpsniff"
+	"github.com/ftpsniff/ftpsniff/audit"
+	"github.com/ftpsniff/ftpsniff/decode"
+)
+
+type auditLabels struct {
+	Capture struct {
+		File string `json:"file"`
+	} `json:"capture"`
+	Firewalls []struct {
+		Ruleset string `json:"ruleset"`
+	} `json:"firewalls"`
+	Sessions []struct {
+		Transfers []struct {
+			Negotiation  string `json:"negotiation"`
+			DataEndpoint string `json:"data_endpoint"`
+			Outcome      string `json:"outcome"`
+			Cause        string `json:"cause"`
+		} `json:"transfers"`
+	} `json:"sessions"`
+}
+
+// causeKinds maps a label's free-text cause to the main diagnosis kind and
+// any further kinds the finding must carry.
+func causeKinds(cause string) (audit.Kind, []audit.Kind) {
+	c := strings.ToLower(cause)
+	switch {
+	case strings.Contains(c, "no listener"):
+		return audit.KindClosedPort, nil
+	case strings.Contains(c, "private address"):
+		return audit.KindNATPrivate, nil
+	case strings.Contains(c, "outside") && strings.Contains(c, "range"):
+		return audit.KindOutsideRange, nil
+	case strings.Contains(c, "tcp reset"), strings.Contains(c, "tcp-reset"):
+		return audit.KindRejectRST, nil
+	case strings.Contains(c, "icmp"):
+		return audit.KindRejectICMP, nil
+	case strings.Contains(c, "drop") && strings.Contains(c, "helper"):
+		return audit.KindFirewallDrop, []audit.Kind{audit.KindHelperNotApplied}
+	case strings.Contains(c, "drop"):
+		return audit.KindFirewallDrop, nil
+	}
+	return "", nil
+}
+
+var nftAllowedPorts = regexp.MustCompile(`tcp dport \{ ([0-9, -]+) \}[^\n]*accept`)
+
+// labPolicy derives the allowed passive range from the lab firewall's
+// accept rule ("tcp dport { 21, 1024-5000 } ... accept"), if it has one.
+func labPolicy(t *testing.T, l *auditLabels) *audit.Policy {
+	for _, fw := range l.Firewalls {
+		m := nftAllowedPorts.FindStringSubmatch(fw.Ruleset)
+		if m == nil {
+			continue
+		}
+		rs, err := audit.ParseRanges(m[1])
+		if err != nil {
+			t.Fatalf("ruleset ports %q: %v", m[1], err)
+		}
+		return &audit.Policy{Default: audit.Rule{Passive: rs}}
+	}
+	return nil
+}
+
+func TestAuditSharedLab(t *testing.T) {
+	dir := filepath.Join("..", "shared", "lab")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("%s not present: %v", dir, err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.labels.json"))
+	if err != nil || len(files) == 0 {
+		t.Skipf("no labels in %s", dir)
+	}
+	for _, lf := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(lf), ".labels.json"), func(t *testing.T) {
+			raw, err := os.ReadFile(lf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var l auditLabels
+			if err := json.Unmarshal(raw, &l); err != nil {
+				t.Fatalf("%s: %v", lf, err)
+			}
+			src, err := decode.OpenFiles([]string{filepath.Join(dir, l.Capture.File)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			col := audit.NewCollector()
+			cfg := ftpsniff.DefaultConfig()
+			cfg.Record = col.Packet
+			if _, err := ftpsniff.Run(context.Background(), src, cfg, col); err != nil && !errors.Is(err, ftpsniff.ErrDamagedInput) {
+				t.Fatal(err)
+			}
+			acfg := audit.DefaultConfig()
+			acfg.Policy = labPolicy(t, &l)
+			rep := col.Analyze(acfg)
+			checked := 0
+			for _, s := range l.Sessions {
+				for _, lt := range s.Transfers {
+					if lt.Outcome == "ok" || lt.Cause == "" {
+						continue
+					}
+					want, also := causeKinds(lt.Cause)
+					if want == "" {
+						t.Errorf("no diagnosis kind for label cause %q", lt.Cause)
+						continue
+					}
+					ep, err := netip.ParseAddrPort(lt.DataEndpoint)
+					if err != nil {
+						t.Fatalf("label endpoint %q: %v", lt.DataEndpoint, err)
+					}
+					var f *audit.Finding
+					for _, x := range rep.Findings {
+						if x.Endpoint == ep && strings.EqualFold(x.Negotiation, lt.Negotiation) {
+							f = x
+							break
+						}
+					}
+					if f == nil {
+						t.Errorf("%s %s (%s): no finding", lt.Negotiation, ep, lt.Outcome)
+						continue
+					}
+					checked++
+					if f.Kind != want {
+						t.Errorf("%s %s: kind %s (%v), label cause %q wants %s\n%s", lt.Negotiation, ep, f.Kind, f.Kinds, lt.Cause, want, f.Explanation)
+					}
+					for _, k := range also {
+						if !f.HasKind(k) {
+							t.Errorf("%s %s: kinds %v lack %s (label cause %q)", lt.Negotiation, ep, f.Kinds, k, lt.Cause)
+						}
+					}
+					if want == audit.KindOutsideRange && !f.PolicyExplains {
+						t.Errorf("%s %s: the policy should explain the failure: %s", lt.Negotiation, ep, f.Explanation)
+					}
+				}
+			}
+			t.Logf("%d failed transfers checked against their label causes", checked)
+		})
+	}
+}

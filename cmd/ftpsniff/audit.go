@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ftpsniff/ftpsniff"
+	"github.com/ftpsniff/ftpsniff/audit"
+	"github.com/ftpsniff/ftpsniff/output"
+)
+
+// exitFailOn is returned by "ftpsniff audit" when --fail-on matched.
+const exitFailOn = 4
+
+type auditOptions struct {
+	reads         []string
+	format        string
+	policy        string
+	allowPassive  string
+	noActive      bool
+	helper        bool
+	helperPorts   []string
+	loose         bool
+	ports         []string
+	failOn        []string
+	nftTable      string
+	nftChain      string
+	expectTimeout time.Duration
+	synGrace      time.Duration
+	dropWait      time.Duration
+}
+
+const auditUsageHead = `Usage: ftpsniff audit -r FILE [-r FILE ...] [options]
+
+Firewall audit of the FTP sessions in the captures: for every failed data
+connection, who dropped it, where and why; what the Linux FTP conntrack
+helper (nf_conntrack_ftp) would have done with every negotiation; a summary
+per server; a check against a policy (--policy, --allow-passive,
+--no-active, --helper); and the minimal nftables/iptables rules or server
+settings that make the observed sessions work. See docs/audit.md.
+
+Options:
+`
+
+const auditUsageTail = `
+Exit status:
+  0  audited; no finding matched --fail-on
+  1  input could not be read, or output could not be written
+  2  bad usage (including an unreadable or invalid --policy file)
+  3  an input was damaged or truncated (what was readable was audited)
+  4  findings matched --fail-on (checked after 1 and 3)
+`
+
+func newAuditFlags(o *auditOptions, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("ftpsniff audit", pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.SetOutput(stderr)
+	fs.StringArrayVarP(&o.reads, "read", "r", nil, "read packets from `FILE` (pcap, pcapng, gzip; \"-\" = stdin); repeatable")
+	fs.StringVarP(&o.format, "format", "F", "table", "output `format`: table, json (JSON Lines) or nft (only the nftables rules, for nft -f)")
+	fs.StringVar(&o.policy, "policy", "", "check transfers against the policy in `FILE` (format: docs/audit.md)")
+	fs.StringVar(&o.allowPassive, "allow-passive", "", "policy shorthand: allowed passive `ports`, e.g. 1024-5000 (default section)")
+	fs.BoolVar(&o.noActive, "no-active", false, "policy shorthand: active mode (PORT/EPRT) is not allowed")
+	fs.BoolVar(&o.helper, "helper", false, "policy shorthand: the firewall runs the FTP conntrack helper on the control ports")
+	fs.StringSliceVar(&o.helperPorts, "helper-ports", []string{"21"}, "control `ports` the modelled helper is attached to")
+	fs.BoolVar(&o.loose, "loose", false, "model the helper with loose=1 (expect connections to a foreign advertised address)")
+	fs.StringSliceVar(&o.ports, "ports", nil, "extra TCP `ports` carrying FTP control channels (21 is always included)")
+	fs.StringSliceVar(&o.failOn, "fail-on", nil, "exit 4 when findings of these `categories` exist: "+strings.Join(audit.FailOnNames, ","))
+	fs.StringVar(&o.nftTable, "nft-table", "inet filter", "`family and table` the emitted nftables rules go into")
+	fs.StringVar(&o.nftChain, "nft-chain", "forward", "filter `chain` (in --nft-table) the data-connection rules are inserted into")
+	fs.DurationVar(&o.expectTimeout, "expect-timeout", 120*time.Second, "how long a negotiation waits for its data connection (capture time)")
+	fs.DurationVar(&o.synGrace, "syn-grace", 3*time.Second, "a lone unanswered SYN counts as dropped after this long")
+	fs.DurationVar(&o.dropWait, "drop-wait", 30*time.Second, "how long unanswered SYNs wait for a reply before the verdict")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, auditUsageHead)
+		fmt.Fprint(stderr, fs.FlagUsages())
+		fmt.Fprint(stderr, auditUsageTail)
+	}
+	return fs
+}
+
+func parsePortList(name string, ps []string) ([]uint16, error) {
+	var out []uint16
+	for _, p := range ps {
+		rs, err := audit.ParseRanges(p)
+		if err != nil || len(rs) != 1 || rs[0].Lo != rs[0].Hi {
+			return nil, fmt.Errorf("--%s: %q is not a TCP port", name, p)
+		}
+		out = append(out, rs[0].Lo)
+	}
+	return out, nil
+}
+
+// auditPolicy builds the policy from --policy and the shorthand flags (which
+// override the file's default section).
+func auditPolicy(o *auditOptions) (*audit.Policy, error) {
+	var pol *audit.Policy
+	if o.policy != "" {
+		f, err := os.Open(o.policy)
+		if err != nil {
+			return nil, fmt.Errorf("--policy: %w", err)
+		}
+		defer f.Close()
+		pol, err = audit.ParsePolicy(f, o.policy)
+		if err != nil {
+			return nil, fmt.Errorf("--policy: %w", err)
+		}
+	}
+	if o.allowPassive == "" && !o.noActive && !o.helper {
+		return pol, nil
+	}
+	if pol == nil {
+		pol = &audit.Policy{}
+	}
+	if o.allowPassive != "" {
+		rs, err := audit.ParseRanges(o.allowPassive)
+		if err != nil {
+			return nil, fmt.Errorf("--allow-passive: %w", err)
+		}
+		pol.Default.Passive = rs
+	}
+	if o.noActive {
+		f := false
+		pol.Default.Active = &f
+	}
+	if o.helper {
+		t := true
+		pol.Default.Helper = &t
+	}
+	return pol, nil
+}
+
+// runAudit is "ftpsniff audit": it returns the exit status.
+func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var o auditOptions
+	fs := newAuditFlags(&o, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "ftpsniff audit: %v\n", err)
+		return exitUsage
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "ftpsniff audit: "+format+"\n", a...)
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		return usage("unexpected arguments %q (give capture files with -r)", fs.Args())
+	}
+	if len(o.reads) == 0 {
+		return usage("nothing to read: give a capture file with -r FILE (see --help)")
+	}
+	switch o.format {
+	case "table", "json", "nft":
+	default:
+		return usage("--format: unknown format %q (table, json or nft)", o.format)
+	}
+	failOn, err := audit.ParseFailOn(o.failOn)
+	if err != nil {
+		return usage("%v", err)
+	}
+	pol, err := auditPolicy(&o)
+	if err != nil {
+		return usage("%v", err)
+	}
+	acfg := audit.DefaultConfig()
+	acfg.Policy = pol
+	acfg.Helper.Loose = o.loose
+	if acfg.Helper.Ports, err = parsePortList("helper-ports", o.helperPorts); err != nil {
+		return usage("%v", err)
+	}
+	tf := strings.Fields(o.nftTable)
+	if len(tf) != 2 || o.nftChain == "" {
+		return usage("--nft-table wants \"FAMILY TABLE\", e.g. \"inet filter\"")
+	}
+	acfg.NFT = audit.NFTTarget{Family: tf[0], Table: tf[1], Chain: o.nftChain}
+
+	cfg := ftpsniff.DefaultConfig()
+	cfg.Session.ExpectTimeout = o.expectTimeout
+	cfg.Session.SYNGrace = o.synGrace
+	cfg.Session.DropWait = o.dropWait
+	extra, err := parsePortList("ports", o.ports)
+	if err != nil {
+		return usage("%v", err)
+	}
+	cfg.Session.ControlPorts = append(cfg.Session.ControlPorts, extra...)
+	col := audit.NewCollector()
+	cfg.Record = col.Packet
+	src, err := openInputs(o.reads, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpsniff audit: %v\n", err)
+		return exitInput
+	}
+	defer src.Close()
+	sum, runErr := ftpsniff.Run(ctx, src, cfg, col)
+	for _, e := range sum.InputErrors {
+		fmt.Fprintf(stderr, "ftpsniff audit: %s\n", e)
+	}
+	if runErr != nil && !errors.Is(runErr, ftpsniff.ErrDamagedInput) {
+		fmt.Fprintf(stderr, "ftpsniff audit: %v\n", runErr)
+		return exitInput
+	}
+	rep := col.Analyze(acfg)
+	meta := output.AuditMeta{FailOn: failOn, Matched: len(rep.Matches(failOn))}
+	switch o.format {
+	case "json":
+		err = output.WriteAuditJSON(stdout, rep, meta)
+	case "nft":
+		err = output.WriteAuditNFT(stdout, rep)
+	default:
+		err = output.WriteAuditTable(stdout, rep, meta)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpsniff audit: %v\n", err)
+		return exitInput
+	}
+	switch {
+	case runErr != nil:
+		return exitDamaged
+	case meta.Matched > 0:
+		return exitFailOn
+	}
+	return exitOK
+}
