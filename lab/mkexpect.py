@@ -70,6 +70,7 @@ def main():
                     help="rule comment whose counter must be > 0 if any transfer failed")
     ap.add_argument("--hide-negotiation", action="store_true")
     ap.add_argument("--capture", required=True)
+    ap.add_argument("--capture-if", default="f1")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
 
@@ -117,7 +118,9 @@ def main():
     doc = {
         "scenario": a.scenario,
         "description": a.description,
-        "capture": {"file": a.capture, "point": "ftpl-fw interface f1 (router, server-facing side)",
+        "capture": {"file": a.capture, "interface": a.capture_if,
+                    "point": "router ftpl-fw, interface %s (%s side)" % (
+                        a.capture_if, {"f1": "server-facing", "f0": "client-facing"}.get(a.capture_if, "?")),
                     "linktype": "ether"},
         "label_sources": ["ftpclient.py records (client's own commands, replies, connect/accept results)",
                           "nftables ruleset applied by the lab and its rule counters",

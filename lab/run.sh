@@ -36,7 +36,13 @@ fw() {
 	MK_ARGS+=(--ruleset "$SDIR/ruleset.nft")
 }
 
-capture() { lab_cap_start "$SDIR/capture.pcap"; }
+# capture [iface]: tcpdump in ftpl-fw on f1 (server-facing, default) or f0 (client-facing).
+# Capture on the side the data-connection SYNs come from, so SYNs the router drops are seen.
+CAP_IF=f1
+capture() {
+	CAP_IF=${1:-$LAB_IF_FW_SRV}
+	lab_cap_start "$SDIR/capture.pcap" "$CAP_IF"
+}
 
 # session <server-addr> <plan-json> [--tls]: one control connection with ftpclient.py
 session() {
@@ -71,7 +77,7 @@ finish() {
 	lab_cap_stop
 	lab_fw_counters >"$SDIR/counters.json"
 	python3 "$LAB_DIR/mkexpect.py" --scenario "$SCEN" --description "$desc" \
-		--capture "lab-$SCEN.pcap" --counters "$SDIR/counters.json" \
+		--capture "lab-$SCEN.pcap" --capture-if "$CAP_IF" --counters "$SDIR/counters.json" \
 		--out "$SDIR/expect.json" "${MK_ARGS[@]}" "$@"
 	mkdir -p "$OUT"
 	cp "$SDIR/capture.pcap" "$OUT/lab-$SCEN.pcap"
@@ -183,7 +189,7 @@ sc_passive-range-drop() {
     iifname "f0" oifname "f1" counter drop comment "to server: anything else"
   }
 }'
-	capture
+	capture "$LAB_IF_FW_CLI"
 	session "$S4" '[
  {"neg":"PASV","cmd":"LIST"},
  {"neg":"EPSV","cmd":"RETR small.txt"}]'
@@ -193,6 +199,7 @@ sc_passive-range-drop() {
  {"neg":"EPSV","cmd":"RETR small.txt"}]'
 	finish "Server-side firewall on the router opens only tcp/21 and 40000-40009. Session 0: vsftpd pasv range 40000-40009 (inside): passive transfers work. Session 1: vsftpd restarted with pasv range 40010-40019 (outside): the client's SYNs to the advertised ports are dropped; the client gives up after 3 s, sends the command anyway and vsftpd answers 425 after accept_timeout=4." \
 		--need-counter "to server: anything else"
+	# captured on f0 (client-facing): the client's SYNs are dropped before they reach f1
 }
 
 sc_active-helper() {
