@@ -54,7 +54,9 @@ func TestModelHelper(t *testing.T) {
 		{"PORT octet > 255", port("PORT 198,51,100,10,256,22", "198.51.100.10:22"), nil, DefaultHelperConfig(), HelperContext{}, HelperDrops, "above 255"},
 		{"PORT third host, loose=0", port("PORT 192,0,2,7,156,64", "192.0.2.7:40000"), nil, DefaultHelperConfig(), HelperContext{}, HelperIgnores, "loose=0"},
 		{"PORT third host, loose=1", port("PORT 192,0,2,7,156,64", "192.0.2.7:40000"), nil, HelperConfig{Ports: []uint16{21}, Loose: true}, HelperContext{}, HelperExpects, ""},
-		{"PORT rejected by server still opens", port("PORT 198,51,100,10,0,21", "198.51.100.10:21"), func(x *session.Transfer) { x.NegotiationReply = &session.Reply{Code: 500, Text: "500 Illegal PORT command."} }, DefaultHelperConfig(), HelperContext{}, HelperExpects, "rejected"},
+		{"PORT rejected by server still opens", port("PORT 198,51,100,10,0,21", "198.51.100.10:21"), func(x *session.Transfer) {
+			x.NegotiationReply = &session.Reply{Code: 500, Text: "500 Illegal PORT command."}
+		}, DefaultHelperConfig(), HelperContext{}, HelperExpects, "rejected"},
 		{"control port 2121", port("PORT 198,51,100,10,156,64", "198.51.100.10:40000"), func(x *session.Transfer) { x.Server = ap("203.0.113.20:2121") }, DefaultHelperConfig(), HelperContext{}, HelperIgnores, "not among"},
 		{"control port 2121 configured", port("PORT 198,51,100,10,156,64", "198.51.100.10:40000"), func(x *session.Transfer) { x.Server = ap("203.0.113.20:2121") }, HelperConfig{Ports: []uint16{21, 2121}}, HelperContext{}, HelperExpects, ""},
 		{"not at segment start", port("PORT 198,51,100,10,156,64", "198.51.100.10:40000"), func(x *session.Transfer) { x.Wire.AtSegmentStart = false }, DefaultHelperConfig(), HelperContext{}, HelperIgnores, "segment starts"},
