@@ -84,7 +84,9 @@ func Run(ctx context.Context, src decode.Source, cfg Config, w output.Writer) (s
 	var runErr error
 loop:
 	for {
-		if n&1023 == 0 {
+		// Live sources (WallClock set) check on every packet: a slow trickle
+		// would otherwise delay a Ctrl-C until the 1024th packet.
+		if n&1023 == 0 || cfg.WallClock != nil {
 			select {
 			case <-ctx.Done():
 				break loop
@@ -97,6 +99,9 @@ loop:
 				break
 			}
 			if errors.Is(err, decode.ErrTimeout) {
+				if ctx.Err() != nil {
+					break
+				}
 				if cfg.WallClock != nil {
 					tr.Advance(cfg.WallClock())
 				}
