@@ -50,9 +50,11 @@ type options struct {
 	dropWait      time.Duration
 	quiet         bool
 	version       bool
+	live          liveOptions
 }
 
 const usageHead = `Usage: ftpsniff -r FILE [-r FILE ...] [options]
+       ftpsniff -i IFACE [-f EXPR] [-w FILE [--ftp-only]] [options]   (live, until Ctrl-C)
        ftpsniff audit -r FILE [-r FILE ...] [audit options]   (firewall audit, see ftpsniff audit --help)
 
 Analyse FTP sessions in packet captures (pcap or pcapng, optionally
@@ -84,6 +86,12 @@ func newFlags(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.SortFlags = false
 	fs.SetOutput(stderr)
 	fs.StringArrayVarP(&o.reads, "read", "r", nil, "read packets from `FILE` (pcap, pcapng, gzip; \"-\" = stdin); repeatable")
+	fs.StringVarP(&o.live.iface, "interface", "i", "", "capture live on `IFACE` (\"any\" = all) until Ctrl-C/SIGTERM; needs root or CAP_NET_RAW")
+	fs.BoolVarP(&o.live.listIfaces, "list-interfaces", "D", false, "list the interfaces -i accepts and exit")
+	fs.StringVarP(&o.live.filter, "filter", "f", "", "libpcap filter `EXPR` for -i (binaries built with -tags libpcap only)")
+	fs.BoolVarP(&o.live.noPromisc, "no-promisc", "p", false, "do not put the interface into promiscuous mode")
+	fs.StringVarP(&o.live.write, "write", "w", "", "also write the packets read (-r or -i) to `FILE` as pcapng")
+	fs.BoolVar(&o.live.ftpOnly, "ftp-only", false, "with -w: write only FTP control packets and data-connection evidence")
 	fs.StringVarP(&o.format, "format", "F", "table", "output `format`: table, json (JSON Lines) or text")
 	fs.StringSliceVar(&o.ports, "ports", nil, "extra TCP `ports` carrying FTP control channels, e.g. 2121,8021 (21 is always included)")
 	fs.BoolVar(&o.showPasswords, "show-passwords", false, "show PASS arguments instead of masking them")
@@ -118,12 +126,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stdout, "ftpsniff %s\n", version)
 		return exitOK
 	}
+	if o.live.listIfaces {
+		if err := listInterfaces(stdout); err != nil {
+			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+			return exitInput
+		}
+		return exitOK
+	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "ftpsniff: unexpected arguments %q (give capture files with -r)\n", fs.Args())
 		return exitUsage
 	}
-	if len(o.reads) == 0 {
-		fmt.Fprintln(stderr, "ftpsniff: nothing to read: give a capture file with -r FILE (see --help)")
+	if msg := o.live.check(o.reads); msg != "" {
+		fmt.Fprintf(stderr, "ftpsniff: %s\n", msg)
+		return exitUsage
+	}
+	if len(o.reads) == 0 && o.live.iface == "" {
+		fmt.Fprintln(stderr, "ftpsniff: nothing to read: give a capture file with -r FILE or an interface with -i IFACE (see --help)")
 		return exitUsage
 	}
 	stdins := 0
@@ -161,18 +180,46 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "ftpsniff: --format: unknown format %q (table, json or text)\n", o.format)
 		return exitUsage
 	}
-	src, err := openInputs(o.reads, stdin)
+	var src decode.Source
+	var err error
+	if o.live.iface != "" {
+		src, err = openLive(&o, stderr)
+		cfg.WallClock = time.Now
+	} else {
+		src, err = openInputs(o.reads, stdin)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 		return exitInput
 	}
 	defer src.Close()
+	var rec *recorder
+	if o.live.write != "" {
+		if rec, err = newRecorder(o.live.write, o.live.ftpOnly); err != nil {
+			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+			return exitInput
+		}
+		cfg.Record = rec.record
+	}
 	if !o.quiet && isTerminal(stderr) {
 		cfg.Progress = newProgress(stderr).report
 	}
 	sum, err := ftpsniff.Run(ctx, src, cfg, w)
 	for _, e := range sum.InputErrors {
 		fmt.Fprintf(stderr, "ftpsniff: %s\n", e)
+	}
+	if sum.KernelDrops > 0 {
+		fmt.Fprintf(stderr, "ftpsniff: %d packets dropped by the kernel: verdicts may be incomplete\n", sum.KernelDrops)
+	}
+	if rec != nil {
+		var st *decode.Stats
+		if o.live.iface != "" {
+			s := src.Stats()
+			st = &s
+		}
+		if rerr := rec.close(st); rerr != nil && err == nil {
+			err = rerr
+		}
 	}
 	switch {
 	case err == nil:
