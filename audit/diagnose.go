@@ -186,8 +186,18 @@ func Diagnose(t *session.Transfer, in Input) *Finding {
 		}
 		f.Place = "the SYN was answered with an ICMP error"
 	case session.NotAttempted:
-		kinds = append(kinds, KindNotAttempted)
-		f.Place = fmt.Sprintf("no data SYN at the capture point: the %s never tried, or its SYN was blocked before the capture point (on the %s's side), or the capture does not see the path it took", connectorSide, connectorSide)
+		if code := failReply(t); code != 0 {
+			kinds = append(kinds, KindFirewallDrop, KindNotAttempted)
+			if policyKind(KindOutsideRange) {
+				kinds = append([]Kind{KindOutsideRange}, kinds...)
+				f.PolicyExplains = true
+			}
+			f.Place = fmt.Sprintf("no data SYN at the capture point, yet the server answered %d: the %s's SYNs were blocked before they reached the capture point (a firewall between the %s and the capture point)", code, connectorSide, connectorSide)
+			words = append(words, fmt.Sprintf("a firewall on the way from the %s to the %s (%s) blocked the data connection", connectorSide, listenerSide, listener))
+		} else {
+			kinds = append(kinds, KindNotAttempted)
+			f.Place = fmt.Sprintf("no data SYN at the capture point: the %s never tried, or its SYN was blocked before the capture point (on the %s's side), or the capture does not see the path it took", connectorSide, connectorSide)
+		}
 		if slices.Contains(addrKinds, KindNATPrivate) {
 			kinds = append(kinds, KindNATPrivate)
 		}
@@ -255,6 +265,17 @@ func Diagnose(t *session.Transfer, in Input) *Finding {
 	}
 	f.Explanation = sb.String()
 	return f
+}
+
+// failReply returns the code of a 425/426 reply to the transfer command
+// (the data connection could not be opened), or 0.
+func failReply(t *session.Transfer) int {
+	for _, r := range t.Replies {
+		if r.Code == 425 || r.Code == 426 {
+			return r.Code
+		}
+	}
+	return 0
 }
 
 // sentence capitalises s and drops a final full stop.

@@ -144,7 +144,7 @@ func recKind(f *Finding) string {
 		return RecServerRange
 	case f.Kind == KindClosedPort:
 		return RecClosedPort
-	case f.Verdict == session.Refused || f.Verdict == session.NotAttempted || f.Verdict == session.Unknown:
+	case f.Verdict == session.Refused || f.Verdict == session.Unknown || (f.Verdict == session.NotAttempted && !f.HasKind(KindFirewallDrop)):
 		return ""
 	case f.Mode == session.Active && f.HasKind(KindPolicyActive):
 		return RecUsePassive
