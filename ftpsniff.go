@@ -82,6 +82,7 @@ func Run(ctx context.Context, src decode.Source, cfg Config, w output.Writer) (s
 	}
 	var n uint64
 	var runErr error
+	var drops uint64 // kernel drops seen so far
 loop:
 	for {
 		// Live sources (WallClock set) check on every packet: a slow trickle
@@ -102,6 +103,7 @@ loop:
 				if ctx.Err() != nil {
 					break
 				}
+				drops = noteDrops(src, tr, drops)
 				if cfg.WallClock != nil {
 					tr.Advance(cfg.WallClock())
 				}
@@ -130,6 +132,9 @@ loop:
 			runErr = fmt.Errorf("writing output: %w", sk.err)
 			break
 		}
+		if n&4095 == 0 {
+			drops = noteDrops(src, tr, drops)
+		}
 		if cfg.Progress != nil && n%every == 0 {
 			cfg.Progress(src.Stats(), tr.Sessions(), false)
 		}
@@ -156,4 +161,14 @@ loop:
 		return sum, fmt.Errorf("%w: %w", ErrDamagedInput, errors.Join(damaged...))
 	}
 	return sum, nil
+}
+
+// noteDrops flags the tracker's open transfers when the source's kernel
+// drop counter grew since last; it returns the new count.
+func noteDrops(src decode.Source, tr *session.Tracker, seen uint64) uint64 {
+	if d := src.Stats().KernelDrops; d > seen {
+		tr.CaptureLoss()
+		return d
+	}
+	return seen
 }

@@ -420,3 +420,14 @@ func (t *Tracker) endSession(s *session, how string) {
 
 // Sessions returns the number of control sessions found so far.
 func (t *Tracker) Sessions() int { return t.sum.Sessions }
+
+// CaptureLoss tells the tracker that the capture lost packets (kernel
+// drops): every transfer still waiting for its verdict is flagged
+// "capture-loss", since a missing SYN-ACK or RST may have been among them.
+func (t *Tracker) CaptureLoss() {
+	for _, x := range t.open {
+		if !x.settled {
+			x.flag("capture-loss")
+		}
+	}
+}
