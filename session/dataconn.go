@@ -22,7 +22,7 @@ type dataConn struct {
 // negotiation, or keep it a while in case the negotiation is parsed later.
 func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) bool {
 	x := t.matchSYN(k)
-	if x == nil && len(t.sessionList) == 0 {
+	if x == nil && len(t.live) == 0 {
 		return false
 	}
 	if x == nil {

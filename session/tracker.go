@@ -5,7 +5,9 @@
 package session
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket/reassembly"
@@ -42,7 +44,7 @@ type Tracker struct {
 	ctrlPorts [65536 / 64]uint64 // bitmap of configured control ports
 
 	sessions    map[flowKey]*session // keyed client->server
-	sessionList []*session           // live sessions in creation order
+	live        map[uint64]*session  // live sessions by ID
 	nextSession uint64
 	nextXfer    uint64
 
@@ -111,6 +113,7 @@ func NewTracker(cfg Config, sink Sink) *Tracker {
 		sessions:  make(map[flowKey]*session),
 		tentative: make(map[flowKey]*session),
 		ended:     make(map[flowKey]endedConn),
+		live:      make(map[uint64]*session),
 		conns:     make(map[flowKey]*dataConn),
 		byPort:    make(map[uint16][]*transfer),
 		tlsPairs:  make(map[[2]netip.Addr][]*session),
@@ -191,7 +194,7 @@ func (t *Tracker) Advance(now time.Time) {
 // ends and every transfer gets its verdict. It returns the summary.
 func (t *Tracker) Close() Summary {
 	t.assembler.FlushAll()
-	for _, s := range append([]*session(nil), t.sessionList...) {
+	for _, s := range t.liveSessions(func(*session) bool { return true }) {
 		how := "capture-end"
 		if !s.closedAt.IsZero() {
 			how = s.closeHow
@@ -257,13 +260,13 @@ func (t *Tracker) tcp(p *decode.Packet) bool {
 
 // newSession starts a control session for client->server key k and feeds p.
 func (t *Tracker) newSession(k flowKey, p *decode.Packet, how string) bool {
-	if len(t.sessionList) >= t.cfg.MaxSessions {
+	if len(t.live) >= t.cfg.MaxSessions {
 		t.sum.StateLimitDrops++
 		return false
 	}
 	s := t.makeSession(k, p.Time, how)
 	t.sessions[k] = s
-	t.sessionList = append(t.sessionList, s)
+	t.live[s.rec.ID] = s
 	t.sum.Sessions++
 	t.control(s, p, p.Src == k.src.Addr() && p.TCP.SrcPort == k.src.Port())
 	return true
@@ -278,12 +281,12 @@ func (t *Tracker) detectContent(k flowKey, p *decode.Packet) bool {
 		if !looksLikeFTPCommand(p.Payload) {
 			return false
 		}
-		if len(t.sessionList) >= t.cfg.MaxSessions {
+		if len(t.live) >= t.cfg.MaxSessions {
 			t.sum.StateLimitDrops++
 			return false
 		}
 		t.sessions[k] = s
-		t.sessionList = append(t.sessionList, s)
+		t.live[s.rec.ID] = s
 		t.sum.Sessions++
 		t.control(s, p, true)
 		return true
@@ -348,11 +351,12 @@ func asciiPrefixFold(b []byte, upper string) bool {
 // expireSessions ends control sessions idle for longer than ControlIdle and
 // sessions whose connection closed a little while ago.
 func (t *Tracker) expireSessions() {
-	for _, s := range append([]*session(nil), t.sessionList...) {
-		switch {
-		case s.closedAt != (time.Time{}) && t.now.Sub(s.closedAt) >= t.cfg.SettleGrace:
+	closed := func(s *session) bool { return !s.closedAt.IsZero() && t.now.Sub(s.closedAt) >= t.cfg.SettleGrace }
+	idle := func(s *session) bool { return t.now.Sub(s.lastSeen) >= t.cfg.ControlIdle }
+	for _, s := range t.liveSessions(func(s *session) bool { return closed(s) || idle(s) }) {
+		if closed(s) {
 			t.endSession(s, s.closeHow)
-		case t.now.Sub(s.lastSeen) >= t.cfg.ControlIdle:
+		} else {
 			t.endSession(s, "idle")
 		}
 	}
@@ -366,6 +370,19 @@ func (t *Tracker) expireSessions() {
 			delete(t.ended, k)
 		}
 	}
+}
+
+// liveSessions returns the live sessions that match, in creation order, so
+// that what is reported does not depend on map order.
+func (t *Tracker) liveSessions(match func(*session) bool) []*session {
+	var out []*session
+	for _, s := range t.live {
+		if match(s) {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b *session) int { return cmp.Compare(a.rec.ID, b.rec.ID) })
+	return out
 }
 
 // endedConn remembers an ended control connection.
@@ -400,12 +417,7 @@ func (t *Tracker) endSession(s *session, how string) {
 	if how != "idle" && how != "capture-end" && len(t.ended) < t.cfg.MaxSessions {
 		t.ended[s.key] = endedConn{at: t.now, isn: s.isn, synSeen: s.synSeen}
 	}
-	for i, o := range t.sessionList {
-		if o == s {
-			t.sessionList = append(t.sessionList[:i], t.sessionList[i+1:]...)
-			break
-		}
-	}
+	delete(t.live, s.rec.ID)
 	if s.rec.TLS {
 		t.dropTLSPair(s)
 	}
