@@ -35,16 +35,21 @@ type auditOptions struct {
 	expectTimeout time.Duration
 	synGrace      time.Duration
 	dropWait      time.Duration
+	natPair       bool
 }
 
 const auditUsageHead = `Usage: ftpsniff audit -r FILE [-r FILE ...] [options]
+       ftpsniff audit --nat-pair INSIDE OUTSIDE [-F table|json] [--ports P] [--fail-on nat]
 
 Firewall audit of the FTP sessions in the captures: for every failed data
 connection, who dropped it, where and why; what the Linux FTP conntrack
 helper (nf_conntrack_ftp) would have done with every negotiation; a summary
 per server; a check against a policy (--policy, --allow-passive,
 --no-active, --helper); and the minimal nftables/iptables rules or server
-settings that make the observed sessions work. See docs/audit.md.
+settings that make the observed sessions work. With --nat-pair, compare
+two captures of the same traffic taken inside and outside a NAT: was every
+PORT/EPRT/227/229 rewritten by the NAT's FTP helper, consistently with its
+translation, and were seq/ack adjusted afterwards. See docs/audit.md.
 
 Options:
 `
@@ -77,6 +82,7 @@ func newAuditFlags(o *auditOptions, stderr io.Writer) *pflag.FlagSet {
 	fs.DurationVar(&o.expectTimeout, "expect-timeout", 120*time.Second, "how long a negotiation waits for its data connection (capture time)")
 	fs.DurationVar(&o.synGrace, "syn-grace", 3*time.Second, "a lone unanswered SYN counts as dropped after this long")
 	fs.DurationVar(&o.dropWait, "drop-wait", 30*time.Second, "how long unanswered SYNs wait for a reply before the verdict")
+	fs.BoolVar(&o.natPair, "nat-pair", false, "compare the captures INSIDE and OUTSIDE (two arguments) of a NAT instead of -r")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, auditUsageHead)
 		fmt.Fprint(stderr, fs.FlagUsages())
@@ -150,6 +156,9 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "ftpsniff audit: "+format+"\n", a...)
 		return exitUsage
+	}
+	if o.natPair {
+		return runNATPair(&o, fs.Args(), stdout, stderr)
 	}
 	if fs.NArg() > 0 {
 		return usage("unexpected arguments %q (give capture files with -r)", fs.Args())
@@ -225,6 +234,64 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case runErr != nil:
 		return exitDamaged
 	case meta.Matched > 0:
+		return exitFailOn
+	}
+	return exitOK
+}
+
+// runNATPair is "ftpsniff audit --nat-pair INSIDE OUTSIDE".
+func runNATPair(o *auditOptions, args []string, stdout, stderr io.Writer) int {
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "ftpsniff audit: "+format+"\n", a...)
+		return exitUsage
+	}
+	if len(args) != 2 {
+		return usage("--nat-pair wants two capture files, INSIDE and OUTSIDE (got %d arguments)", len(args))
+	}
+	if len(o.reads) > 0 {
+		return usage("--nat-pair takes its two captures as arguments, not -r")
+	}
+	if o.format != "table" && o.format != "json" {
+		return usage("--format: %q is not available with --nat-pair (table or json)", o.format)
+	}
+	failOn, err := audit.ParseFailOn(o.failOn)
+	if err != nil {
+		return usage("%v", err)
+	}
+	extra, err := parsePortList("ports", o.ports)
+	if err != nil {
+		return usage("%v", err)
+	}
+	cfg := audit.DefaultNATPairConfig()
+	cfg.ControlPorts = append(cfg.ControlPorts, extra...)
+	var sides [2]*audit.NATSide
+	damaged := false
+	for i, name := range args {
+		s, err := audit.ReadNATFile(name, cfg.ControlPorts)
+		if err != nil {
+			fmt.Fprintf(stderr, "ftpsniff audit: %v\n", err)
+			return exitInput
+		}
+		for _, e := range s.Damaged {
+			fmt.Fprintf(stderr, "ftpsniff audit: %v\n", e)
+			damaged = true
+		}
+		sides[i] = s
+	}
+	rep := audit.CompareNAT(sides[0], sides[1], cfg)
+	if o.format == "json" {
+		err = audit.WriteNATPairJSON(stdout, rep, failOn)
+	} else {
+		err = audit.WriteNATPairTable(stdout, rep, failOn)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpsniff audit: %v\n", err)
+		return exitInput
+	}
+	switch {
+	case damaged:
+		return exitDamaged
+	case len(rep.Matches(failOn)) > 0:
 		return exitFailOn
 	}
 	return exitOK
