@@ -85,7 +85,7 @@ func newAuditFlags(o *auditOptions, stderr io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.natPair, "nat-pair", false, "compare the captures INSIDE and OUTSIDE (two arguments) of a NAT instead of -r")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, auditUsageHead)
-		fmt.Fprint(stderr, fs.FlagUsages())
+		fmt.Fprint(stderr, flagUsages(fs))
 		fmt.Fprint(stderr, auditUsageTail)
 	}
 	return fs

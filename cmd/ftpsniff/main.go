@@ -102,7 +102,7 @@ func newFlags(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageHead)
-		fmt.Fprint(stderr, fs.FlagUsages())
+		fmt.Fprint(stderr, flagUsages(fs))
 		fmt.Fprint(stderr, usageTail)
 	}
 	return fs
@@ -275,4 +275,11 @@ func (p *progress) report(st decode.Stats, sessions int, done bool) {
 	p.drawn = true
 	rate := float64(st.Packets) / el.Seconds()
 	fmt.Fprintf(p.w, "\r\033[Kread %.1f MB, %d packets, %d FTP sessions, %.0f packets/s", float64(st.FileBytes)/1e6, st.Packets, sessions, rate)
+}
+
+// flagUsages is pflag's flag list without the "[=true|false]" it appends to
+// boolean flags (columns stay aligned).
+func flagUsages(fs *pflag.FlagSet) string {
+	const b = "[=true|false]"
+	return strings.ReplaceAll(fs.FlagUsages(), b, strings.Repeat(" ", len(b)))
 }
