@@ -36,7 +36,7 @@ func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) bool {
 	}
 	c := &dataConn{key: k, isn: p.TCP.Seq}
 	c.rec.Connector, c.rec.Listener = k.src, k.dst
-	t.conns[k] = c
+	t.setFlow(k, nil, c)
 	t.dataPacket(c, p, true)
 	if x != nil {
 		t.attach(x, c)
@@ -140,25 +140,30 @@ func (t *Tracker) claimUnclaimed(x *transfer) {
 }
 
 // expireUnclaimed forgets SYNs that no negotiation claimed in time, and data
-// connections whose transfer was decided and that have gone quiet.
+// connections whose transfer was decided and that have gone quiet (closed
+// or never established: after UnclaimedTTL; still open: after ControlIdle).
 func (t *Tracker) expireUnclaimed() {
 	kept := t.unclaimed[:0]
 	for _, c := range t.unclaimed {
 		if c.owner == nil && t.now.Sub(c.rec.LastSeen) > t.cfg.UnclaimedTTL {
-			delete(t.conns, c.key)
+			t.clearFlow(c.key, nil, c)
 			continue
 		}
 		kept = append(kept, c)
 	}
-	for i := len(kept); i < len(t.unclaimed); i++ {
-		t.unclaimed[i] = nil
-	}
+	clear(t.unclaimed[len(kept):])
 	t.unclaimed = kept
-	for k, c := range t.conns {
-		if c.done && (c.rec.Closed || t.now.Sub(c.rec.LastSeen) > t.cfg.ControlIdle) && t.now.Sub(c.rec.LastSeen) > t.cfg.UnclaimedTTL {
-			delete(t.conns, k)
+	keptD := t.decided[:0]
+	for _, c := range t.decided {
+		idle := t.now.Sub(c.rec.LastSeen)
+		if idle > t.cfg.UnclaimedTTL && (c.rec.Closed || !c.rec.Established || idle > t.cfg.ControlIdle) {
+			t.clearFlow(c.key, nil, c)
+			continue
 		}
+		keptD = append(keptD, c)
 	}
+	clear(t.decided[len(keptD):])
+	t.decided = keptD
 }
 
 // tlsSessionFor returns a live encrypted session between the hosts of k.
@@ -249,8 +254,8 @@ func (t *Tracker) icmp(p *decode.Packet) bool {
 		return false
 	}
 	k := flowKey{netip.AddrPortFrom(q.Src, q.SrcPort), netip.AddrPortFrom(q.Dst, q.DstPort)}
-	c := t.conns[k]
-	if c == nil {
+	c := t.flows[k.canon()].c
+	if c == nil || c.key != k {
 		return false
 	}
 	if c.rec.Established || c.rec.ICMP != nil || q.HasSeq && q.Seq != c.isn || !isUnreachable(q) {

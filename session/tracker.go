@@ -43,7 +43,7 @@ type Tracker struct {
 
 	ctrlPorts [65536 / 64]uint64 // bitmap of configured control ports
 
-	sessions    map[flowKey]*session // keyed client->server
+	flows       map[flowKey]flowRef  // control sessions and data connections by canonical 4-tuple
 	live        map[uint64]*session  // live sessions by ID
 	nextSession uint64
 	nextXfer    uint64
@@ -56,8 +56,10 @@ type Tracker struct {
 	// port that is not a control port) waiting for an FTP command.
 	tentative map[flowKey]*session
 
-	conns     map[flowKey]*dataConn // keyed connector->listener
-	unclaimed []*dataConn           // SYNs that matched no negotiation yet
+	unclaimed []*dataConn // SYNs that matched no negotiation yet
+	// decided are data connections whose transfer has its verdict: they are
+	// kept for their counters until they go quiet.
+	decided []*dataConn
 	byPort    map[uint16][]*transfer
 	open      []*transfer // transfers awaiting a verdict, in creation order
 	tlsPairs  map[[2]netip.Addr][]*session
@@ -110,11 +112,10 @@ func NewTracker(cfg Config, sink Sink) *Tracker {
 	t := &Tracker{
 		cfg:       cfg,
 		sink:      sink,
-		sessions:  make(map[flowKey]*session),
+		flows:     make(map[flowKey]flowRef),
 		tentative: make(map[flowKey]*session),
 		ended:     make(map[flowKey]endedConn),
 		live:      make(map[uint64]*session),
-		conns:     make(map[flowKey]*dataConn),
 		byPort:    make(map[uint16][]*transfer),
 		tlsPairs:  make(map[[2]netip.Addr][]*session),
 	}
@@ -210,35 +211,28 @@ func (t *Tracker) Close() Summary {
 // new data connection, or a new control channel.
 func (t *Tracker) tcp(p *decode.Packet) bool {
 	k := flowKey{netip.AddrPortFrom(p.Src, p.TCP.SrcPort), netip.AddrPortFrom(p.Dst, p.TCP.DstPort)}
-	if s := t.sessions[k]; s != nil {
-		if fl := p.TCP.Flags; fl.Has(decode.SYN) && !fl.Has(decode.ACK) && !s.closedAt.IsZero() {
+	ck := k.canon()
+	ref := t.flows[ck]
+	fl := p.TCP.Flags
+	syn := fl.Has(decode.SYN) && !fl.Has(decode.ACK)
+	if s := ref.s; s != nil {
+		fromClient := k == s.key
+		if fromClient && syn && !s.closedAt.IsZero() {
 			// The client reuses the 4-tuple of a closed control connection.
 			t.endSession(s, s.closeHow)
 			return t.newSession(k, p, s.rec.DetectedBy)
 		}
-		t.control(s, p, true)
+		t.control(s, p, fromClient)
 		return true
 	}
-	if s := t.sessions[k.reverse()]; s != nil {
-		t.control(s, p, false)
-		return true
-	}
-	if c := t.conns[k]; c != nil {
-		return t.dataPacket(c, p, true)
-	}
-	if c := t.conns[k.reverse()]; c != nil {
-		return t.dataPacket(c, p, false)
+	if c := ref.c; c != nil {
+		return t.dataPacket(c, p, k == c.key)
 	}
 	if p.Fragment {
 		return false
 	}
-	fl := p.TCP.Flags
-	syn := fl.Has(decode.SYN) && !fl.Has(decode.ACK)
-	if e, ok := t.ended[k]; ok && (!syn || e.synSeen && p.TCP.Seq == e.isn) {
+	if e, ok := t.ended[ck]; ok && (!syn || e.synSeen && k == e.key && p.TCP.Seq == e.isn) {
 		return true // a late or duplicated packet of a control connection that ended
-	}
-	if _, ok := t.ended[k.reverse()]; ok && !syn {
-		return true
 	}
 	if syn && t.isCtrlPort(p.TCP.DstPort) && t.matchSYN(k) != nil {
 		// A negotiated data connection to a control port (an FTP bounce
@@ -258,6 +252,54 @@ func (t *Tracker) tcp(p *decode.Packet) bool {
 	return false
 }
 
+// canon returns k with its endpoints in a fixed order, so one map entry
+// serves both directions of a connection.
+func (k flowKey) canon() flowKey {
+	if k.dst.Compare(k.src) < 0 {
+		return k.reverse()
+	}
+	return k
+}
+
+// flowRef is what the tracker follows on one TCP 4-tuple.
+type flowRef struct {
+	s *session
+	c *dataConn
+}
+
+// setFlow records s (when non-nil) or c on the 4-tuple k.
+func (t *Tracker) setFlow(k flowKey, s *session, c *dataConn) {
+	ck := k.canon()
+	ref := t.flows[ck]
+	if s != nil {
+		ref.s = s
+	}
+	if c != nil {
+		ref.c = c
+	}
+	t.flows[ck] = ref
+}
+
+// clearFlow forgets s (when non-nil) or c on the 4-tuple k, if still there.
+func (t *Tracker) clearFlow(k flowKey, s *session, c *dataConn) {
+	ck := k.canon()
+	ref, ok := t.flows[ck]
+	if !ok {
+		return
+	}
+	if s != nil && ref.s == s {
+		ref.s = nil
+	}
+	if c != nil && ref.c == c {
+		ref.c = nil
+	}
+	if ref.s == nil && ref.c == nil {
+		delete(t.flows, ck)
+	} else {
+		t.flows[ck] = ref
+	}
+}
+
 // newSession starts a control session for client->server key k and feeds p.
 func (t *Tracker) newSession(k flowKey, p *decode.Packet, how string) bool {
 	if len(t.live) >= t.cfg.MaxSessions {
@@ -265,7 +307,7 @@ func (t *Tracker) newSession(k flowKey, p *decode.Packet, how string) bool {
 		return false
 	}
 	s := t.makeSession(k, p.Time, how)
-	t.sessions[k] = s
+	t.setFlow(k, s, nil)
 	t.live[s.rec.ID] = s
 	t.sum.Sessions++
 	t.control(s, p, p.Src == k.src.Addr() && p.TCP.SrcPort == k.src.Port())
@@ -285,7 +327,7 @@ func (t *Tracker) detectContent(k flowKey, p *decode.Packet) bool {
 			t.sum.StateLimitDrops++
 			return false
 		}
-		t.sessions[k] = s
+		t.setFlow(k, s, nil)
 		t.live[s.rec.ID] = s
 		t.sum.Sessions++
 		t.control(s, p, true)
@@ -387,6 +429,7 @@ func (t *Tracker) liveSessions(match func(*session) bool) []*session {
 
 // endedConn remembers an ended control connection.
 type endedConn struct {
+	key     flowKey // client -> server
 	at      time.Time
 	isn     uint32 // the client's SYN sequence number, if synSeen
 	synSeen bool
@@ -413,9 +456,9 @@ func (t *Tracker) endSession(s *session, how string) {
 		}
 	}
 	t.checkOpen(how == "capture-end")
-	delete(t.sessions, s.key)
+	t.clearFlow(s.key, s, nil)
 	if how != "idle" && how != "capture-end" && len(t.ended) < t.cfg.MaxSessions {
-		t.ended[s.key] = endedConn{at: t.now, isn: s.isn, synSeen: s.synSeen}
+		t.ended[s.key.canon()] = endedConn{key: s.key, at: t.now, isn: s.isn, synSeen: s.synSeen}
 	}
 	delete(t.live, s.rec.ID)
 	if s.rec.TLS {

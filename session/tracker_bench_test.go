@@ -111,8 +111,14 @@ func benchSessions(tb testing.TB, n int) (tr *Tracker, data []decode.Packet, ctl
 	if got := tr.Sessions(); got != n {
 		tb.Fatalf("%d sessions, want %d", got, n)
 	}
-	if len(tr.conns) != n {
-		tb.Fatalf("%d data connections, want %d", len(tr.conns), n)
+	conns := 0
+	for _, ref := range tr.flows {
+		if ref.c != nil {
+			conns++
+		}
+	}
+	if conns != n {
+		tb.Fatalf("%d data connections, want %d", conns, n)
 	}
 	return tr, data, ctl, f.now
 }
@@ -139,7 +145,7 @@ func BenchmarkTrackerData(b *testing.B) {
 			}
 			p := &data[0]
 			k := flowKey{netip.AddrPortFrom(p.Dst, p.TCP.DstPort), netip.AddrPortFrom(p.Src, p.TCP.SrcPort)}
-			if c := tr.conns[k]; c == nil || !c.rec.Established || c.rec.BytesToConnector == 0 {
+			if c := tr.flows[k.canon()].c; c == nil || !c.rec.Established || c.rec.BytesToConnector == 0 {
 				b.Fatal("the data connection is not tracked as established")
 			}
 		})
