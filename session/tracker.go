@@ -43,8 +43,8 @@ type Tracker struct {
 
 	ctrlPorts [65536 / 64]uint64 // bitmap of configured control ports
 
-	flows       map[flowKey]flowRef  // control sessions and data connections by canonical 4-tuple
-	live        map[uint64]*session  // live sessions by ID
+	flows       map[flowKey]flowRef // control sessions and data connections by canonical 4-tuple
+	live        map[uint64]*session // live sessions by ID
 	nextSession uint64
 	nextXfer    uint64
 
@@ -59,10 +59,10 @@ type Tracker struct {
 	unclaimed []*dataConn // SYNs that matched no negotiation yet
 	// decided are data connections whose transfer has its verdict: they are
 	// kept for their counters until they go quiet.
-	decided []*dataConn
-	byPort    map[uint16][]*transfer
-	open      []*transfer // transfers awaiting a verdict, in creation order
-	tlsPairs  map[[2]netip.Addr][]*session
+	decided  []*dataConn
+	byPort   map[uint16][]*transfer
+	open     []*transfer // transfers awaiting a verdict, in creation order
+	tlsPairs map[[2]netip.Addr][]*session
 
 	assembler *reassembly.Assembler
 	pending   *session // session the stream factory hands out next
