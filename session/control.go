@@ -226,6 +226,9 @@ func (st *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembl
 	if seqAfter(end, s.maxEnd[d]) {
 		s.maxEnd[d] = end
 	}
+	if nextSeq != -1 && seqAfter(tcp.Seq, uint32(nextSeq)) {
+		s.t.lastQueued = ci.Timestamp // ahead of the stream: queued
+	}
 	return true
 }
 

@@ -40,6 +40,10 @@ type Tracker struct {
 	first    time.Time
 	lastTick time.Time
 	lastGC   time.Time
+	// lastQueued is when a control segment last arrived ahead of its
+	// stream (queued by the assembler); lastClose when idle assembler
+	// connections were last closed.
+	lastQueued, lastClose time.Time
 
 	ctrlPorts [65536 / 64]uint64 // bitmap of configured control ports
 
@@ -184,7 +188,18 @@ func (t *Tracker) Advance(now time.Time) {
 		// TC closes and removes assembler connections idle for ControlIdle
 		// (their sessions end now too); without it the pool, and every
 		// session its streams point to, would grow with the capture.
-		t.assembler.FlushWithOptions(reassembly.FlushOptions{T: t.now.Add(-t.cfg.GapFlush), TC: t.now.Add(-t.cfg.ControlIdle)})
+		// The flush walks every connection, so it runs only while data may
+		// be queued behind a hole (for GapFlush after the last segment that
+		// arrived ahead of its stream), and every closeEvery for TC.
+		queued := !t.lastQueued.IsZero() && t.now.Sub(t.lastQueued) <= t.cfg.GapFlush+2*time.Second
+		if queued || t.now.Sub(t.lastClose) >= closeEvery {
+			opt := reassembly.FlushOptions{T: t.now.Add(-t.cfg.GapFlush)}
+			if t.now.Sub(t.lastClose) >= closeEvery {
+				opt.TC = t.now.Add(-t.cfg.ControlIdle)
+				t.lastClose = t.now
+			}
+			t.assembler.FlushWithOptions(opt)
+		}
 		t.expireSessions()
 		t.expireUnclaimed()
 	}
@@ -426,6 +441,9 @@ func (t *Tracker) liveSessions(match func(*session) bool) []*session {
 	slices.SortFunc(out, func(a, b *session) int { return cmp.Compare(a.rec.ID, b.rec.ID) })
 	return out
 }
+
+// closeEvery is how often idle assembler connections are closed.
+const closeEvery = 30 * time.Second
 
 // endedConn remembers an ended control connection.
 type endedConn struct {
