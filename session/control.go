@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -146,33 +147,59 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 	if p.Truncated && len(p.Payload) > 0 {
 		s.flag("snaplen-truncated")
 	}
-	tcp := &layers.TCP{
-		SrcPort: layers.TCPPort(p.TCP.SrcPort),
-		DstPort: layers.TCPPort(p.TCP.DstPort),
-		Seq:     p.TCP.Seq,
-		Ack:     p.TCP.Ack,
-		FIN:     fl.Has(decode.FIN),
-		SYN:     fl.Has(decode.SYN),
-		RST:     fl.Has(decode.RST),
-		PSH:     fl.Has(decode.PSH),
-		ACK:     fl.Has(decode.ACK),
-		URG:     fl.Has(decode.URG),
-		Window:  p.TCP.Window,
-	}
-	tcp.Payload = p.Payload
-	tcp.SetInternalPortsForTesting()
+	tcp := t.tcpLayer(p)
 	if fl.Has(decode.ACK) {
 		t.ackedGap(s, fromClient, p)
 	}
 	var et gopacket.EndpointType = layers.EndpointIPv4
+	var src, dst []byte
 	if p.Src.Is6() {
 		et = layers.EndpointIPv6
+		a, b := p.Src.As16(), p.Dst.As16()
+		src, dst = a[:], b[:]
+	} else {
+		a, b := p.Src.As4(), p.Dst.As4()
+		src, dst = a[:], b[:]
 	}
-	netFlow := gopacket.NewFlow(et, p.Src.AsSlice(), p.Dst.AsSlice())
+	netFlow := gopacket.NewFlow(et, src, dst)
 	t.pending = s
-	c := &ctx{ci: gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: p.CapLen, Length: p.WireLen}}
+	c := t.newCtx(gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: p.CapLen, Length: p.WireLen})
 	t.assembler.AssembleWithContext(netFlow, tcp, c)
 	t.pending = nil
+}
+
+// tcpLayer fills the tracker's reusable layers.TCP from p. It decodes a
+// header rebuilt in a reused buffer, so the layer's unexported port fields
+// (which the assembler's TransportFlow reads) are set without allocating.
+// The assembler copies what it keeps, so reuse is safe.
+func (t *Tracker) tcpLayer(p *decode.Packet) *layers.TCP {
+	b := t.tcpBuf[:0]
+	b = binary.BigEndian.AppendUint16(b, p.TCP.SrcPort)
+	b = binary.BigEndian.AppendUint16(b, p.TCP.DstPort)
+	b = binary.BigEndian.AppendUint32(b, p.TCP.Seq)
+	b = binary.BigEndian.AppendUint32(b, p.TCP.Ack)
+	b = append(b, 5<<4, byte(p.TCP.Flags))
+	b = binary.BigEndian.AppendUint16(b, p.TCP.Window)
+	b = append(b, 0, 0, 0, 0) // checksum, urgent pointer
+	b = append(b, p.Payload...)
+	t.tcpBuf = b
+	if err := t.tcpL.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
+		// Cannot happen for a well-formed 20-byte header; keep the fields.
+		t.tcpL.Payload = p.Payload
+	}
+	return &t.tcpL
+}
+
+// newCtx returns a fresh AssemblerContext (the assembler keeps a pointer to
+// it with queued data), carved from a slab to spare an allocation a packet.
+func (t *Tracker) newCtx(ci gopacket.CaptureInfo) *ctx {
+	if len(t.ctxSlab) == 0 {
+		t.ctxSlab = make([]ctx, 256)
+	}
+	c := &t.ctxSlab[0]
+	t.ctxSlab = t.ctxSlab[1:]
+	c.ci = ci
+	return c
 }
 
 // streamFactory hands the assembler the session being fed.

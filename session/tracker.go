@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/reassembly"
 
 	"github.com/ftpsniff/ftpsniff/decode"
@@ -69,6 +70,9 @@ type Tracker struct {
 	tlsPairs map[[2]netip.Addr][]*session
 
 	assembler *reassembly.Assembler
+	tcpL      layers.TCP // reused for every control segment
+	tcpBuf    []byte
+	ctxSlab   []ctx
 	pending   *session // session the stream factory hands out next
 
 	sum Summary
