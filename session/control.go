@@ -147,10 +147,15 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 	if p.Truncated && len(p.Payload) > 0 {
 		s.flag("snaplen-truncated")
 	}
-	tcp := t.tcpLayer(p)
 	if fl.Has(decode.ACK) {
 		t.ackedGap(s, fromClient, p)
 	}
+	if len(p.Payload) == 0 && fl&(decode.SYN|decode.FIN|decode.RST) == 0 {
+		// A bare ACK carries no stream data and the assembler would only
+		// note it: spare it the work (about half of a control channel).
+		return
+	}
+	tcp := t.tcpLayer(p)
 	var et gopacket.EndpointType = layers.EndpointIPv4
 	var src, dst []byte
 	if p.Src.Is6() {
