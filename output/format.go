@@ -154,7 +154,7 @@ func jsonTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(LayoutJSON)
+	return string(appendJSONTime(make([]byte, 0, 32), t))
 }
 
 // textTime renders t in UTC with milliseconds; "-" for the zero time.

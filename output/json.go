@@ -295,7 +295,9 @@ var errNil = errors.New("output: nil record")
 
 // jsonWriter writes JSON Lines, one object per record, as records arrive.
 type jsonWriter struct {
+	w   io.Writer
 	enc *json.Encoder
+	buf []byte
 }
 
 // NewJSON returns a Writer that streams JSON Lines to w: one "transfer"
@@ -306,7 +308,7 @@ type jsonWriter struct {
 func NewJSON(w io.Writer) Writer {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return &jsonWriter{enc: enc}
+	return &jsonWriter{w: w, enc: enc}
 }
 
 // Transfer implements Writer.
@@ -314,7 +316,10 @@ func (j *jsonWriter) Transfer(t *session.Transfer) error {
 	if t == nil {
 		return errNil
 	}
-	return j.enc.Encode(NewJSONTransfer(t))
+	jt := NewJSONTransfer(t)
+	j.buf = append(jt.appendJSON(j.buf[:0]), '\n')
+	_, err := j.w.Write(j.buf)
+	return err
 }
 
 // Session implements Writer.
@@ -322,7 +327,14 @@ func (j *jsonWriter) Session(s *session.Session) error {
 	if s == nil {
 		return errNil
 	}
-	return j.enc.Encode(NewJSONSession(s))
+	js := NewJSONSession(s)
+	b, err := js.appendJSON(j.buf[:0])
+	if err != nil {
+		return err
+	}
+	j.buf = append(b, '\n')
+	_, err = j.w.Write(j.buf)
+	return err
 }
 
 // Close implements Writer. It does not close the underlying io.Writer.
