@@ -563,8 +563,6 @@ func firstLineText(r ftp.Reply) string {
 func (s *session) startTLS() {
 	s.rec.TLS = true
 	s.flag("tls")
-	k := tlsPairKey(s.key.src.Addr(), s.key.dst.Addr())
-	s.t.tlsPairs[k] = append(s.t.tlsPairs[k], s)
 	for _, x := range s.transfers {
 		if !x.settled {
 			x.flag("tls")
@@ -572,16 +570,24 @@ func (s *session) startTLS() {
 	}
 }
 
-func tlsPairKey(a, b netip.Addr) [2]netip.Addr {
+// pairKey identifies the two hosts of a connection, in either direction.
+func pairKey(a, b netip.Addr) [2]netip.Addr {
 	if b.Less(a) {
 		a, b = b, a
 	}
 	return [2]netip.Addr{a, b}
 }
 
-func (t *Tracker) dropTLSPair(s *session) {
-	k := tlsPairKey(s.key.src.Addr(), s.key.dst.Addr())
-	l := t.tlsPairs[k]
+// addPair indexes a live session by its two hosts.
+func (t *Tracker) addPair(s *session) {
+	k := pairKey(s.key.src.Addr(), s.key.dst.Addr())
+	t.pairs[k] = append(t.pairs[k], s)
+}
+
+// dropPair removes an ended session from the host-pair index.
+func (t *Tracker) dropPair(s *session) {
+	k := pairKey(s.key.src.Addr(), s.key.dst.Addr())
+	l := t.pairs[k]
 	for i, o := range l {
 		if o == s {
 			l = append(l[:i], l[i+1:]...)
@@ -589,9 +595,9 @@ func (t *Tracker) dropTLSPair(s *session) {
 		}
 	}
 	if len(l) == 0 {
-		delete(t.tlsPairs, k)
+		delete(t.pairs, k)
 	} else {
-		t.tlsPairs[k] = l
+		t.pairs[k] = l
 	}
 }
 

@@ -166,13 +166,16 @@ func (t *Tracker) expireUnclaimed() {
 	t.decided = keptD
 }
 
-// tlsSessionFor returns a live encrypted session between the hosts of k.
+// tlsSessionFor returns the latest live encrypted session between the
+// hosts of k.
 func (t *Tracker) tlsSessionFor(k flowKey) *session {
-	l := t.tlsPairs[tlsPairKey(k.src.Addr(), k.dst.Addr())]
-	if len(l) == 0 {
-		return nil
+	l := t.pairs[pairKey(k.src.Addr(), k.dst.Addr())]
+	for i := len(l) - 1; i >= 0; i-- {
+		if l[i].rec.TLS {
+			return l[i]
+		}
 	}
-	return l[len(l)-1]
+	return nil
 }
 
 // hiddenTransfer records a data connection of an encrypted session, whose

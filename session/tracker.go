@@ -64,10 +64,10 @@ type Tracker struct {
 	unclaimed []*dataConn // SYNs that matched no negotiation yet
 	// decided are data connections whose transfer has its verdict: they are
 	// kept for their counters until they go quiet.
-	decided  []*dataConn
-	byPort   map[uint16][]*transfer
-	open     []*transfer // transfers awaiting a verdict, in creation order
-	tlsPairs map[[2]netip.Addr][]*session
+	decided []*dataConn
+	byPort  map[uint16][]*transfer
+	open    []*transfer                  // transfers awaiting a verdict, in creation order
+	pairs   map[[2]netip.Addr][]*session // live sessions by host pair
 
 	assembler *reassembly.Assembler
 	tcpL      layers.TCP // reused for every control segment
@@ -125,7 +125,7 @@ func NewTracker(cfg Config, sink Sink) *Tracker {
 		ended:     make(map[flowKey]endedConn),
 		live:      make(map[uint64]*session),
 		byPort:    make(map[uint16][]*transfer),
-		tlsPairs:  make(map[[2]netip.Addr][]*session),
+		pairs:     make(map[[2]netip.Addr][]*session),
 	}
 	ports := cfg.ControlPorts
 	if ports == nil {
@@ -165,6 +165,13 @@ func (t *Tracker) Packet(p *decode.Packet) bool {
 		}
 		if p.Time.After(t.now) {
 			t.Advance(p.Time)
+		}
+	}
+	if p.Fragment && p.Proto == 6 && p.IPVersion != 0 {
+		// Fragmented TCP is not reassembled: say so on the sessions
+		// between these hosts (their control stream will show a gap).
+		for _, s := range t.pairs[pairKey(p.Src, p.Dst)] {
+			s.flag("ip-fragments")
 		}
 	}
 	switch {
@@ -328,6 +335,7 @@ func (t *Tracker) newSession(k flowKey, p *decode.Packet, how string) bool {
 	s := t.makeSession(k, p.Time, how)
 	t.setFlow(k, s, nil)
 	t.live[s.rec.ID] = s
+	t.addPair(s)
 	t.sum.Sessions++
 	t.control(s, p, p.Src == k.src.Addr() && p.TCP.SrcPort == k.src.Port())
 	return true
@@ -348,6 +356,7 @@ func (t *Tracker) detectContent(k flowKey, p *decode.Packet) bool {
 		}
 		t.setFlow(k, s, nil)
 		t.live[s.rec.ID] = s
+		t.addPair(s)
 		t.sum.Sessions++
 		t.control(s, p, true)
 		return true
@@ -483,9 +492,7 @@ func (t *Tracker) endSession(s *session, how string) {
 		t.ended[s.key.canon()] = endedConn{key: s.key, at: t.now, isn: s.isn, synSeen: s.synSeen}
 	}
 	delete(t.live, s.rec.ID)
-	if s.rec.TLS {
-		t.dropTLSPair(s)
-	}
+	t.dropPair(s)
 	if s.st != nil {
 		s.st.s, s.st = nil, nil // the assembler may keep the connection a while; not the session
 	}
