@@ -50,7 +50,7 @@ func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) bool {
 func (t *Tracker) matchSYN(k flowKey) *transfer {
 	var best *transfer
 	bestScore := 0
-	for _, x := range t.byPort[k.dst.Port()] {
+	for _, x := range t.byEndpoint[netip.AddrPortFrom(k.dst.Addr().Unmap(), k.dst.Port())] {
 		sc := x.score(k)
 		if sc > bestScore || sc == bestScore && sc > 0 && x.rec.Time.After(best.rec.Time) {
 			best, bestScore = x, sc

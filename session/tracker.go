@@ -65,9 +65,11 @@ type Tracker struct {
 	// decided are data connections whose transfer has its verdict: they are
 	// kept for their counters until they go quiet.
 	decided []*dataConn
-	byPort  map[uint16][]*transfer
-	open    []*transfer                  // transfers awaiting a verdict, in creation order
-	pairs   map[[2]netip.Addr][]*session // live sessions by host pair
+	// byEndpoint indexes negotiations waiting for data connections by the
+	// endpoints their SYNs may go to (see transfer.listenKeys).
+	byEndpoint map[netip.AddrPort][]*transfer
+	open       []*transfer                  // transfers awaiting a verdict, in creation order
+	pairs      map[[2]netip.Addr][]*session // live sessions by host pair
 
 	assembler *reassembly.Assembler
 	tcpL      layers.TCP // reused for every control segment
@@ -118,14 +120,14 @@ func NewTracker(cfg Config, sink Sink) *Tracker {
 		cfg.UnclaimedTTL = d.UnclaimedTTL
 	}
 	t := &Tracker{
-		cfg:       cfg,
-		sink:      sink,
-		flows:     make(map[flowKey]flowRef),
-		tentative: make(map[flowKey]*session),
-		ended:     make(map[flowKey]endedConn),
-		live:      make(map[uint64]*session),
-		byPort:    make(map[uint16][]*transfer),
-		pairs:     make(map[[2]netip.Addr][]*session),
+		cfg:        cfg,
+		sink:       sink,
+		flows:      make(map[flowKey]flowRef),
+		tentative:  make(map[flowKey]*session),
+		ended:      make(map[flowKey]endedConn),
+		live:       make(map[uint64]*session),
+		byEndpoint: make(map[netip.AddrPort][]*transfer),
+		pairs:      make(map[[2]netip.Addr][]*session),
 	}
 	ports := cfg.ControlPorts
 	if ports == nil {

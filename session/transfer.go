@@ -2,6 +2,7 @@ package session
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -143,9 +144,28 @@ func (x *transfer) setEndpoint(ep netip.AddrPort) {
 		x.flag("privileged-port")
 	}
 	t := s.t
-	t.byPort[ep.Port()] = append(t.byPort[ep.Port()], x)
+	for _, k := range x.listenKeys() {
+		t.byEndpoint[k] = append(t.byEndpoint[k], x)
+	}
 	x.indexed = true
 	t.claimUnclaimed(x)
+}
+
+// listenKeys are the endpoints a data SYN for x may be sent to: the
+// advertised one, and the same port on the control peer that should listen
+// (the advertised address may be private or translated).
+func (x *transfer) listenKeys() []netip.AddrPort {
+	ep := x.rec.Endpoint
+	adv := netip.AddrPortFrom(ep.Addr().Unmap(), ep.Port())
+	peer := x.s.key.src.Addr()
+	if x.rec.Mode == Passive {
+		peer = x.s.key.dst.Addr()
+	}
+	real := netip.AddrPortFrom(peer.Unmap(), ep.Port())
+	if real == adv {
+		return []netip.AddrPort{adv}
+	}
+	return []netip.AddrPort{adv, real}
 }
 
 // activeReply handles the reply to PORT, EPRT or LPRT.
@@ -293,18 +313,16 @@ func (t *Tracker) settle(x *transfer, v Verdict, reason string) {
 	}
 	sort.Strings(x.rec.Flags)
 	if x.indexed {
-		p := x.rec.Endpoint.Port()
-		l := t.byPort[p]
-		for i, o := range l {
-			if o == x {
-				l = append(l[:i], l[i+1:]...)
-				break
+		for _, k := range x.listenKeys() {
+			l := t.byEndpoint[k]
+			if i := slices.Index(l, x); i >= 0 {
+				l = slices.Delete(l, i, i+1)
 			}
-		}
-		if len(l) == 0 {
-			delete(t.byPort, p)
-		} else {
-			t.byPort[p] = l
+			if len(l) == 0 {
+				delete(t.byEndpoint, k)
+			} else {
+				t.byEndpoint[k] = l
+			}
 		}
 		x.indexed = false
 	}
