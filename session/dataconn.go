@@ -12,7 +12,6 @@ type dataConn struct {
 	isn   uint32
 	rec   DataConn
 	owner *transfer // nil while unclaimed
-	done  bool      // its transfer was decided; still tracked for counters
 	ack   bool      // the connector acknowledged the SYN-ACK
 	// packets counts the packets seen on the connection.
 	packets uint32

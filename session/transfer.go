@@ -328,7 +328,6 @@ func (t *Tracker) settle(x *transfer, v Verdict, reason string) {
 	}
 	for _, c := range x.conns {
 		c.owner = nil
-		c.done = true
 		t.decided = append(t.decided, c)
 	}
 	if x.s.current == x {
