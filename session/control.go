@@ -1,17 +1,12 @@
 package session
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/reassembly"
 
 	"github.com/ftpsniff/ftpsniff/decode"
 	"github.com/ftpsniff/ftpsniff/session/ftp"
@@ -45,31 +40,28 @@ type session struct {
 	tls      [2]tlsSkipper
 	lineTime time.Time // capture time of the data being parsed
 	lineWire WireInfo  // how the line being parsed sat in its segment
-	flags    map[string]bool
+	// carryAtStart says, per direction, that the partial line the splitter
+	// holds began at the start of a segment.
+	carryAtStart [2]bool
+	flags        map[string]bool
 
 	pending   []pendingCmd
 	transfers []*transfer // every transfer, in negotiation order
 	current   *transfer   // latest negotiation not yet used by a transfer command
 	authSent  bool        // AUTH TLS/SSL waiting for 234
 	greeted   bool
-	firstDir  netip.AddrPort // source of the first packet the assembler saw
 
-	// next and maxEnd track, per direction [client, server], the next
-	// sequence number the assembler expects and the end of the furthest
-	// segment seen, to notice missing bytes the peer already acknowledged.
-	next, maxEnd [2]uint32
-	seqKnown     [2]bool
-	lastFlush    time.Time
-	isn          uint32 // the client's SYN sequence number, if synSeen
-	synSeen      bool
-
-	// st is the reassembly stream feeding this session; endSession detaches
-	// it so the assembler's connection no longer keeps the session alive.
-	st *stream
+	// dirs reassembles the two directions [client, server]; reordering
+	// says the session is in Tracker.reorder (it has queued segments).
+	dirs       [2]halfStream
+	reordering bool
+	isn        uint32 // the client's SYN sequence number, if synSeen
+	synSeen    bool
 }
 
 func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
 	t.nextSession++
+	t.noteActivity(now)
 	s := &session{
 		t:        t,
 		key:      k,
@@ -106,12 +98,6 @@ func (s *session) finishRecord() {
 	sort.Strings(s.rec.Flags)
 }
 
-// ctx is the AssemblerContext: a fresh one per packet, as the assembler keeps
-// a pointer to it with queued data.
-type ctx struct{ ci gopacket.CaptureInfo }
-
-func (c *ctx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
-
 // control feeds a control-channel packet; fromClient says its direction.
 func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 	if p.Time.After(s.lastSeen) {
@@ -128,6 +114,7 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 		s.flag("control-reset")
 		if s.closedAt.IsZero() {
 			s.closedAt, s.closeHow = p.Time, "rst"
+			t.noteClosed(s)
 		}
 	}
 	if fl.Has(decode.FIN) {
@@ -138,6 +125,7 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 		}
 		if s.finFrom[0] && s.finFrom[1] && s.closedAt.IsZero() {
 			s.closedAt, s.closeHow = p.Time, "fin"
+			t.noteClosed(s)
 		}
 	}
 	if p.Fragment {
@@ -150,172 +138,13 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 	if fl.Has(decode.ACK) {
 		t.ackedGap(s, fromClient, p)
 	}
-	if len(p.Payload) == 0 && fl&(decode.SYN|decode.FIN|decode.RST) == 0 {
-		// A bare ACK carries no stream data and the assembler would only
-		// note it: spare it the work (about half of a control channel).
-		return
-	}
-	tcp := t.tcpLayer(p)
-	var et gopacket.EndpointType = layers.EndpointIPv4
-	var src, dst []byte
-	if p.Src.Is6() {
-		et = layers.EndpointIPv6
-		a, b := p.Src.As16(), p.Dst.As16()
-		src, dst = a[:], b[:]
-	} else {
-		a, b := p.Src.As4(), p.Dst.As4()
-		src, dst = a[:], b[:]
-	}
-	netFlow := gopacket.NewFlow(et, src, dst)
-	t.pending = s
-	c := t.newCtx(gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: p.CapLen, Length: p.WireLen})
-	t.assembler.AssembleWithContext(netFlow, tcp, c)
-	t.pending = nil
-}
-
-// tcpLayer fills the tracker's reusable layers.TCP from p. It decodes a
-// header rebuilt in a reused buffer, so the layer's unexported port fields
-// (which the assembler's TransportFlow reads) are set without allocating.
-// The assembler copies what it keeps, so reuse is safe.
-func (t *Tracker) tcpLayer(p *decode.Packet) *layers.TCP {
-	b := t.tcpBuf[:0]
-	b = binary.BigEndian.AppendUint16(b, p.TCP.SrcPort)
-	b = binary.BigEndian.AppendUint16(b, p.TCP.DstPort)
-	b = binary.BigEndian.AppendUint32(b, p.TCP.Seq)
-	b = binary.BigEndian.AppendUint32(b, p.TCP.Ack)
-	b = append(b, 5<<4, byte(p.TCP.Flags))
-	b = binary.BigEndian.AppendUint16(b, p.TCP.Window)
-	b = append(b, 0, 0, 0, 0) // checksum, urgent pointer
-	b = append(b, p.Payload...)
-	t.tcpBuf = b
-	if err := t.tcpL.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
-		// Cannot happen for a well-formed 20-byte header; keep the fields.
-		t.tcpL.Payload = p.Payload
-	}
-	return &t.tcpL
-}
-
-// newCtx returns a fresh AssemblerContext (the assembler keeps a pointer to
-// it with queued data), carved from a slab to spare an allocation a packet.
-func (t *Tracker) newCtx(ci gopacket.CaptureInfo) *ctx {
-	if len(t.ctxSlab) == 0 {
-		t.ctxSlab = make([]ctx, 256)
-	}
-	c := &t.ctxSlab[0]
-	t.ctxSlab = t.ctxSlab[1:]
-	c.ci = ci
-	return c
-}
-
-// streamFactory hands the assembler the session being fed.
-type streamFactory struct{ t *Tracker }
-
-func (f *streamFactory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
-	s := f.t.pending
-	if s == nil {
-		return nil // a connection the tracker did not ask for: ignore it
-	}
-	src, _ := netip.AddrFromSlice(netFlow.Src().Raw())
-	s.firstDir = netip.AddrPortFrom(src, uint16(tcp.SrcPort))
-	st := &stream{s: s}
-	s.st = st
-	return st
-}
-
-// stream is the reassembly.Stream of one control connection. s is nil once
-// the session ended: the stream then ignores everything, and the assembler
-// drops the connection at the next flush that closes it.
-type stream struct{ s *session }
-
-func (st *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
-	s := st.s
-	if s == nil {
-		return false
-	}
-	if !*start && nextSeq == -1 && !tcp.SYN && len(tcp.Payload) > 0 {
-		// The capture began after the handshake: start where we are.
-		*start = true
-		s.rec.MidStream = true
-	}
-	d := 1
-	if (dir == reassembly.TCPDirClientToServer) == (s.firstDir == s.key.src) {
-		d = 0
-	}
-	end := tcp.Seq + uint32(len(tcp.Payload))
-	if tcp.SYN || tcp.FIN {
-		end++
-	}
-	switch {
-	case nextSeq == -1 && (tcp.SYN || *start):
-		s.next[d], s.maxEnd[d], s.seqKnown[d] = end, end, true
-	case nextSeq == -1:
-	case uint32(nextSeq) == tcp.Seq || seqAfter(uint32(nextSeq), tcp.Seq) && seqAfter(end, uint32(nextSeq)):
-		if seqAfter(end, s.next[d]) || !s.seqKnown[d] {
-			s.next[d] = end
+	if len(p.Payload) > 0 || fl.Has(decode.SYN) {
+		d := 1
+		if fromClient {
+			d = 0
 		}
-		s.seqKnown[d] = true
+		t.segment(s, d, p)
 	}
-	if seqAfter(end, s.maxEnd[d]) {
-		s.maxEnd[d] = end
-	}
-	if nextSeq != -1 && seqAfter(tcp.Seq, uint32(nextSeq)) {
-		s.t.lastQueued = ci.Timestamp // ahead of the stream: queued
-	}
-	return true
-}
-
-// seqAfter reports whether TCP sequence number a comes after b.
-func seqAfter(a, b uint32) bool { return int32(a-b) > 0 }
-
-// ackedGap notices when the peer acknowledges bytes of the other direction
-// that the capture lacks while later bytes wait behind them: the bytes were
-// lost by the capture, not the network, so waiting for a retransmission is
-// pointless. The queued bytes are released at once (and the gap reported),
-// which keeps commands and replies in their order.
-func (t *Tracker) ackedGap(s *session, fromClient bool, p *decode.Packet) {
-	o := 1 // the other direction
-	if !fromClient {
-		o = 0
-	}
-	if !s.seqKnown[o] || !seqAfter(s.maxEnd[o], s.next[o]) || !seqAfter(p.TCP.Ack, s.next[o]) {
-		return
-	}
-	if p.Time.Sub(s.lastFlush) < 10*time.Millisecond {
-		return
-	}
-	s.lastFlush = p.Time
-	t.assembler.FlushWithOptions(reassembly.FlushOptions{T: p.Time.Add(time.Nanosecond)})
-	s.next[o] = s.maxEnd[o]
-}
-
-func (st *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
-	s := st.s
-	if s == nil {
-		return
-	}
-	dir, _, _, skip := sg.Info()
-	// dir is relative to the first packet the assembler saw.
-	fromFirst := dir == reassembly.TCPDirClientToServer
-	fromClient := fromFirst == (s.firstDir == s.key.src)
-	n, _ := sg.Lengths()
-	if skip > 0 {
-		s.gap(fromClient, skip)
-	}
-	if n == 0 {
-		return
-	}
-	data := sg.Fetch(n)
-	s.lineTime = sg.CaptureInfo(n - 1).Timestamp
-	if s.lineTime.IsZero() && ac != nil {
-		s.lineTime = ac.GetCaptureInfo().Timestamp
-	}
-	s.feed(fromClient, data)
-}
-
-func (st *stream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
-	// While the session lives, let the flush remove it, so late ACKs do not
-	// start a new stream; once it ended, nothing more is wanted.
-	return st.s == nil
 }
 
 // gap records missing bytes in one direction of the control channel.
@@ -354,12 +183,14 @@ func (s *session) feed(fromClient bool, data []byte) {
 		s.flag("ccc")
 		s.tls[d].clear = true
 	}
-	// Lines are delivered per segment when the stream is in order: the first
-	// line of a chunk starts the segment unless bytes were carried over.
+	// Bytes are fed one segment at a time: the first line of a segment
+	// starts where the line carried over from earlier segments started (if
+	// any), later lines start inside the segment.
 	carried := s.split[d].Buffered() > 0
+	startAt := !carried || s.carryAtStart[d]
 	first := true
 	s.split[d].Feed(data, func(line []byte, f ftp.LineFlags) {
-		s.lineWire = WireInfo{AtSegmentStart: first && !carried, OneSegment: !(first && carried), LFOnly: f&ftp.FlagLFOnly != 0}
+		s.lineWire = WireInfo{AtSegmentStart: first && startAt, OneSegment: !(first && carried), LFOnly: f&ftp.FlagLFOnly != 0}
 		first = false
 		if fromClient {
 			s.clientLine(line, f)
@@ -367,6 +198,7 @@ func (s *session) feed(fromClient bool, data []byte) {
 			s.serverLine(line, f)
 		}
 	})
+	s.carryAtStart[d] = first && startAt
 }
 
 // flushLines hands over half lines left at the end of the stream.

@@ -97,6 +97,7 @@ func (x *transfer) score(k flowKey) int {
 // attach makes c a data connection of x.
 func (t *Tracker) attach(x *transfer, c *dataConn) {
 	c.owner = x
+	x.dirty = true
 	x.conns = append(x.conns, c)
 	if x.conn == nil || !x.conn.rec.Established {
 		x.conn = c
@@ -204,6 +205,9 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 	r := &c.rec
 	r.LastSeen = p.Time
 	c.packets++
+	if c.owner != nil {
+		c.owner.dirty = true
+	}
 	fl := p.TCP.Flags
 	n := uint64(max(p.PayloadLen, len(p.Payload)))
 	if fromConnector {
@@ -265,6 +269,9 @@ func (t *Tracker) icmp(p *decode.Packet) bool {
 	}
 	c.rec.ICMP = &ICMPInfo{Time: p.Time, From: p.Src, V6: q.V6, Type: q.Type, Code: q.Code, TTL: p.TTL}
 	c.rec.LastSeen = p.Time
+	if c.owner != nil {
+		c.owner.dirty = true
+	}
 	return true
 }
 

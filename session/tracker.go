@@ -10,9 +10,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/reassembly"
-
 	"github.com/ftpsniff/ftpsniff/decode"
 )
 
@@ -41,10 +38,6 @@ type Tracker struct {
 	first    time.Time
 	lastTick time.Time
 	lastGC   time.Time
-	// lastQueued is when a control segment last arrived ahead of its
-	// stream (queued by the assembler); lastClose when idle assembler
-	// connections were last closed.
-	lastQueued, lastClose time.Time
 
 	ctrlPorts [65536 / 64]uint64 // bitmap of configured control ports
 
@@ -54,8 +47,17 @@ type Tracker struct {
 	nextXfer    uint64
 
 	// ended remembers control connections that ended recently (client ->
-	// server key, end time), so their late packets start no new session.
-	ended map[flowKey]endedConn
+	// server key, end time), so their late packets start no new session;
+	// endedQ holds its keys in the order they were remembered, to forget
+	// them in that order.
+	ended  map[flowKey]endedConn
+	endedQ fifo[endedRef]
+
+	// closing are live sessions whose connection closed (FIN both ways or
+	// RST), to be ended SettleGrace later; idleCheck is a capture time
+	// before which no live session can have been idle for ControlIdle.
+	closing   []*session
+	idleCheck time.Time
 
 	// tentative are content-detected candidates (a 220 greeting seen on a
 	// port that is not a control port) waiting for an FTP command.
@@ -71,11 +73,15 @@ type Tracker struct {
 	open       []*transfer                  // transfers awaiting a verdict, in creation order
 	pairs      map[[2]netip.Addr][]*session // live sessions by host pair
 
-	assembler *reassembly.Assembler
-	tcpL      layers.TCP // reused for every control segment
-	tcpBuf    []byte
-	ctxSlab   []ctx
-	pending   *session // session the stream factory hands out next
+	// reorder are the sessions with control segments queued behind a
+	// hole; queued counts those segments (see stream.go).
+	reorder []*session
+	queued  int
+
+	// exhaustive (tests only) decides every open transfer at every check
+	// and scans every live session for idleness every second, the
+	// reference that the dirty/wake shortcuts must match.
+	exhaustive bool
 
 	sum Summary
 }
@@ -137,10 +143,6 @@ func NewTracker(cfg Config, sink Sink) *Tracker {
 		t.ctrlPorts[p/64] |= 1 << (p % 64)
 	}
 	t.sum.Verdicts = make(map[Verdict]int)
-	pool := reassembly.NewStreamPool(&streamFactory{t: t})
-	t.assembler = reassembly.NewAssembler(pool)
-	t.assembler.MaxBufferedPagesPerConnection = 16
-	t.assembler.MaxBufferedPagesTotal = 4096
 	return t
 }
 
@@ -198,20 +200,8 @@ func (t *Tracker) Advance(now time.Time) {
 	t.lastTick = t.now
 	if t.now.Sub(t.lastGC) >= time.Second {
 		t.lastGC = t.now
-		// TC closes and removes assembler connections idle for ControlIdle
-		// (their sessions end now too); without it the pool, and every
-		// session its streams point to, would grow with the capture.
-		// The flush walks every connection, so it runs only while data may
-		// be queued behind a hole (for GapFlush after the last segment that
-		// arrived ahead of its stream), and every closeEvery for TC.
-		queued := !t.lastQueued.IsZero() && t.now.Sub(t.lastQueued) <= t.cfg.GapFlush+2*time.Second
-		if queued || t.now.Sub(t.lastClose) >= closeEvery {
-			opt := reassembly.FlushOptions{T: t.now.Add(-t.cfg.GapFlush)}
-			if t.now.Sub(t.lastClose) >= closeEvery {
-				opt.TC = t.now.Add(-t.cfg.ControlIdle)
-				t.lastClose = t.now
-			}
-			t.assembler.FlushWithOptions(opt)
+		if len(t.reorder) > 0 {
+			t.flushReordered()
 		}
 		t.expireSessions()
 		t.expireUnclaimed()
@@ -222,7 +212,9 @@ func (t *Tracker) Advance(now time.Time) {
 // Close ends the run: every queued control byte is delivered, every session
 // ends and every transfer gets its verdict. It returns the summary.
 func (t *Tracker) Close() Summary {
-	t.assembler.FlushAll()
+	for _, s := range t.liveSessions(func(*session) bool { return true }) {
+		t.flushAll(s)
+	}
 	for _, s := range t.liveSessions(func(*session) bool { return true }) {
 		how := "capture-end"
 		if !s.closedAt.IsZero() {
@@ -358,6 +350,9 @@ func (t *Tracker) detectContent(k flowKey, p *decode.Packet) bool {
 		}
 		t.setFlow(k, s, nil)
 		t.live[s.rec.ID] = s
+		if !s.closedAt.IsZero() {
+			t.noteClosed(s)
+		}
 		t.addPair(s)
 		t.sum.Sessions++
 		t.control(s, p, true)
@@ -421,11 +416,45 @@ func asciiPrefixFold(b []byte, upper string) bool {
 }
 
 // expireSessions ends control sessions idle for longer than ControlIdle and
-// sessions whose connection closed a little while ago.
+// sessions whose connection closed a little while ago, in creation order.
+// It looks only at the sessions that closed, and at all live sessions only
+// once one of them may have been idle long enough.
 func (t *Tracker) expireSessions() {
 	closed := func(s *session) bool { return !s.closedAt.IsZero() && t.now.Sub(s.closedAt) >= t.cfg.SettleGrace }
-	idle := func(s *session) bool { return t.now.Sub(s.lastSeen) >= t.cfg.ControlIdle }
-	for _, s := range t.liveSessions(func(s *session) bool { return closed(s) || idle(s) }) {
+	var due []*session
+	kept := t.closing[:0]
+	for _, s := range t.closing {
+		switch {
+		case s.ended:
+		case closed(s):
+			due = append(due, s)
+		default:
+			kept = append(kept, s)
+		}
+	}
+	clear(t.closing[len(kept):])
+	t.closing = kept
+	if t.exhaustive || !t.now.Before(t.idleCheck) {
+		// Scan every live session; remember the oldest activity of those
+		// that stay, which says when the next one can be idle.
+		var oldest time.Time
+		for _, s := range t.live {
+			switch {
+			case closed(s):
+				// already due through t.closing
+			case t.now.Sub(s.lastSeen) >= t.cfg.ControlIdle:
+				due = append(due, s)
+			case oldest.IsZero() || s.lastSeen.Before(oldest):
+				oldest = s.lastSeen
+			}
+		}
+		t.idleCheck = time.Time{}
+		if !oldest.IsZero() {
+			t.idleCheck = oldest.Add(t.cfg.ControlIdle)
+		}
+	}
+	slices.SortFunc(due, func(a, b *session) int { return cmp.Compare(a.rec.ID, b.rec.ID) })
+	for _, s := range due {
 		if closed(s) {
 			t.endSession(s, s.closeHow)
 		} else {
@@ -437,10 +466,30 @@ func (t *Tracker) expireSessions() {
 			delete(t.tentative, k)
 		}
 	}
-	for k, e := range t.ended {
-		if t.now.Sub(e.at) >= endedMemory {
-			delete(t.ended, k)
+	for {
+		e, ok := t.endedQ.peek()
+		if !ok || t.now.Sub(e.at) < endedMemory {
+			break
 		}
+		t.endedQ.pop()
+		if m, ok := t.ended[e.key]; ok && m.at.Equal(e.at) {
+			delete(t.ended, e.key)
+		}
+	}
+}
+
+// noteClosed queues a live session whose connection just closed, for
+// expireSessions.
+func (t *Tracker) noteClosed(s *session) {
+	if t.live[s.rec.ID] == s {
+		t.closing = append(t.closing, s)
+	}
+}
+
+// noteActivity lowers idleCheck for a session whose last activity is at.
+func (t *Tracker) noteActivity(at time.Time) {
+	if w := at.Add(t.cfg.ControlIdle); !t.idleCheck.IsZero() && w.Before(t.idleCheck) {
+		t.idleCheck = w
 	}
 }
 
@@ -457,15 +506,19 @@ func (t *Tracker) liveSessions(match func(*session) bool) []*session {
 	return out
 }
 
-// closeEvery is how often idle assembler connections are closed.
-const closeEvery = 30 * time.Second
-
 // endedConn remembers an ended control connection.
 type endedConn struct {
 	key     flowKey // client -> server
 	at      time.Time
 	isn     uint32 // the client's SYN sequence number, if synSeen
 	synSeen bool
+}
+
+// endedRef is an entry of Tracker.endedQ: the canonical key of an ended
+// control connection and when it was remembered.
+type endedRef struct {
+	key flowKey
+	at  time.Time
 }
 
 // endedMemory is how long late packets of an ended control connection are
@@ -477,6 +530,9 @@ func (t *Tracker) endSession(s *session, how string) {
 	if s.ended {
 		return
 	}
+	// Bytes still queued behind a hole are parsed (after the gap) rather
+	// than lost with the session.
+	t.flushAll(s)
 	s.ended = true
 	s.rec.Closed = how
 	if s.rec.End.IsZero() || s.rec.End.Before(s.lastSeen) {
@@ -485,19 +541,23 @@ func (t *Tracker) endSession(s *session, how string) {
 	s.flushLines()
 	for _, x := range s.transfers {
 		if !x.settled {
-			x.sessionEnded = true
+			x.sessionEnded, x.dirty = true, true
 		}
 	}
 	t.checkOpen(how == "capture-end")
 	t.clearFlow(s.key, s, nil)
 	if how != "idle" && how != "capture-end" && len(t.ended) < t.cfg.MaxSessions {
-		t.ended[s.key.canon()] = endedConn{key: s.key, at: t.now, isn: s.isn, synSeen: s.synSeen}
+		ck := s.key.canon()
+		t.ended[ck] = endedConn{key: s.key, at: t.now, isn: s.isn, synSeen: s.synSeen}
+		if t.endedQ.len() >= 2*t.cfg.MaxSessions {
+			// Keys remembered again and again: keep only the entries
+			// that still name the map's (at most MaxSessions).
+			t.endedQ.filter(func(e endedRef) bool { m, ok := t.ended[e.key]; return ok && m.at.Equal(e.at) })
+		}
+		t.endedQ.push(endedRef{key: ck, at: t.now})
 	}
 	delete(t.live, s.rec.ID)
 	t.dropPair(s)
-	if s.st != nil {
-		s.st.s, s.st = nil, nil // the assembler may keep the connection a while; not the session
-	}
 	s.finishRecord()
 	if t.sink != nil {
 		t.sink.Session(&s.rec)

@@ -26,6 +26,10 @@ type transfer struct {
 	sessionEnded  bool
 	indexed       bool
 	settled       bool
+	// dirty says x or one of its connections changed since it was last
+	// decided; wake is when time alone may decide it (see decide).
+	dirty bool
+	wake  int64
 
 	conn  *dataConn   // the connection the verdict is about
 	conns []*dataConn // every connection matched
@@ -46,11 +50,12 @@ func (s *session) newTransfer(mode Mode, neg, line string, now time.Time) *trans
 	}
 	// A new negotiation replaces one that was never used.
 	if c := s.current; c != nil && !c.settled && !c.used {
-		c.superseded = true
+		c.superseded, c.dirty = true, true
 	}
 	t.nextXfer++
 	x := &transfer{
 		s:     s,
+		dirty: true,
 		flags: make(map[string]bool),
 		rec: Transfer{
 			ID:              t.nextXfer,
@@ -125,6 +130,7 @@ func (x *transfer) addNotes(n ftp.Notes) {
 // matching data connections to it.
 func (x *transfer) setEndpoint(ep netip.AddrPort) {
 	x.rec.Endpoint = ep
+	x.dirty = true
 	s := x.s
 	peer := s.key.src.Addr() // who should have been advertised
 	if x.rec.Mode == Passive {
@@ -170,6 +176,7 @@ func (x *transfer) listenKeys() []netip.AddrPort {
 
 // activeReply handles the reply to PORT, EPRT or LPRT.
 func (x *transfer) activeReply(r Reply) {
+	x.dirty = true
 	x.rec.NegotiationReply = &r
 	switch {
 	case r.Code >= 200 && r.Code < 300:
@@ -193,7 +200,7 @@ func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply) {
 		}
 		x.flag("command-not-seen")
 	}
-	x.awaitingReply = false
+	x.awaitingReply, x.dirty = false, true
 	x.rec.NegotiationReply = &rep
 	if r.Code >= 400 {
 		x.refusedBy = &rep
@@ -256,7 +263,7 @@ func (s *session) useNegotiation(cmd ftp.Command, now time.Time) *transfer {
 		}
 		return nil
 	}
-	x.used = true
+	x.used, x.dirty = true, true
 	x.rec.Command = cmd.Verb
 	x.rec.CommandArg = clip(cmd.Arg, 256)
 	x.rec.CommandTime = now
@@ -267,6 +274,7 @@ func (s *session) useNegotiation(cmd ftp.Command, now time.Time) *transfer {
 // transferReply records a reply to the transfer command; final says it
 // ends the command.
 func (x *transfer) transferReply(r Reply, final bool) {
+	x.dirty = true
 	if len(x.rec.Replies) < 8 {
 		x.rec.Replies = append(x.rec.Replies, r)
 	}
@@ -277,13 +285,18 @@ func (x *transfer) transferReply(r Reply, final bool) {
 }
 
 // checkOpen decides every open transfer whose outcome is known; atEnd means
-// the capture is over.
+// the capture is over. A transfer is decided again only when it changed
+// (dirty) or its wake time came: otherwise the answer would be the same.
 func (t *Tracker) checkOpen(atEnd bool) {
+	now, inRange := unixNanos(t.now)
 	kept := t.open[:0]
 	for _, x := range t.open {
-		if !x.settled {
-			if v, reason, ok := x.decide(t.now, atEnd); ok {
+		if !x.settled && (atEnd || x.dirty || !inRange || now >= x.wake || t.exhaustive) {
+			v, reason, ok, wake := x.decide(t.now, atEnd)
+			if ok {
 				t.settle(x, v, reason)
+			} else {
+				x.dirty, x.wake = false, wake
 			}
 		}
 		if !x.settled {

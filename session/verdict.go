@@ -2,80 +2,115 @@ package session
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
 
+// never is the wake time of a transfer whose verdict waits for an event,
+// not for time to pass.
+const never = int64(math.MaxInt64)
+
+// wakeAt is the capture time, in Unix nanoseconds, at which a condition
+// "now - from >= d" becomes true. Outside the years Unix nanoseconds can
+// hold it is math.MinInt64: decide again at every check.
+func wakeAt(from time.Time, d time.Duration) int64 {
+	ns, ok := unixNanos(from.Add(d))
+	if !ok {
+		return math.MinInt64
+	}
+	return ns
+}
+
+// unixNanos returns t in Unix nanoseconds, and false when t lies outside
+// what an int64 of nanoseconds can hold (1678 to 2262).
+func unixNanos(t time.Time) (int64, bool) {
+	if y := t.Year(); y < 1680 || y > 2260 {
+		return 0, false
+	}
+	return t.UnixNano(), true
+}
+
 // decide returns the verdict of x if its outcome is known at now; atEnd
-// says the capture is over, so nothing more will come.
-func (x *transfer) decide(now time.Time, atEnd bool) (Verdict, string, bool) {
+// says the capture is over, so nothing more will come. When the outcome is
+// not known yet, wake is the earliest capture time (Unix nanoseconds) at
+// which it can become known without a change to x or its connections
+// (never when only such a change can decide it): until then, and until x
+// is marked dirty, deciding again would give the same answer.
+func (x *transfer) decide(now time.Time, atEnd bool) (v Verdict, reason string, ok bool, wake int64) {
 	cfg := &x.s.t.cfg
 	final := atEnd || x.sessionEnded
-	reply := replyNote(x.final)
 	if x.refusedBy != nil {
-		return Refused, replyNote(x.refusedBy) + " to " + x.rec.Negotiation, true
+		return Refused, replyNote(x.refusedBy) + " to " + x.rec.Negotiation, true, 0
 	}
 	if !x.accepted && !x.rec.Endpoint.IsValid() {
 		// Still waiting for the reply to the negotiation.
 		switch {
 		case x.awaitingReply && final:
-			return Unknown, "no reply to " + x.rec.Negotiation + " was seen", true
+			return Unknown, "no reply to " + x.rec.Negotiation + " was seen", true, 0
 		case x.flags["bad-argument"] && x.rec.NegotiationReply != nil:
-			return Unknown, "server accepted a " + x.rec.Negotiation + " whose argument ftpsniff rejects", true
+			return Unknown, "server accepted a " + x.rec.Negotiation + " whose argument ftpsniff rejects", true, 0
 		case x.flags["bad-reply"]:
 			if x.hasWaited(now, final) {
-				return Unknown, "the " + x.rec.Negotiation + " reply could not be parsed; the data endpoint is unknown", true
+				return Unknown, "the " + x.rec.Negotiation + " reply could not be parsed; the data endpoint is unknown", true, 0
 			}
-			return "", "", false
+			wake = wakeAt(x.rec.Time, cfg.ExpectTimeout)
+			if x.final != nil {
+				wake = min(wake, wakeAt(x.finalAt, cfg.SettleGrace))
+			}
+			return "", "", false, wake
 		case final:
-			return Unknown, "the negotiation's outcome is not in the capture", true
+			return Unknown, "the negotiation's outcome is not in the capture", true, 0
 		}
 		if now.Sub(x.rec.Time) > cfg.ExpectTimeout {
-			return Unknown, "no usable reply to " + x.rec.Negotiation + " within " + dur(cfg.ExpectTimeout), true
+			return Unknown, "no usable reply to " + x.rec.Negotiation + " within " + dur(cfg.ExpectTimeout), true, 0
 		}
-		return "", "", false
+		return "", "", false, wakeAt(x.rec.Time, cfg.ExpectTimeout) + 1
 	}
 	c := x.conn
 	if c == nil {
-		return x.decideNoConn(now, final, atEnd, reply)
+		return x.decideNoConn(now, final, atEnd)
 	}
 	r := &c.rec
 	switch {
 	case r.Established:
 		// Wait for the end of the connection or the final reply, to count bytes.
 		if !final && !(r.Closed && x.final != nil) && !(x.final != nil && now.Sub(x.finalAt) > cfg.DropWait) {
-			return "", "", false
+			if x.final != nil {
+				return "", "", false, wakeAt(x.finalAt, cfg.DropWait) + 1
+			}
+			return "", "", false, never
 		}
 		if x.final != nil && x.final.Code == 425 {
-			return Refused, fmt.Sprintf("connection established, then %s", reply), true
+			return Refused, fmt.Sprintf("connection established, then %s", replyNote(x.final)), true, 0
 		}
-		return OK, x.okReason(reply), true
+		return OK, x.okReason(replyNote(x.final)), true, 0
 	case r.ICMP != nil:
 		if !final && x.final == nil && now.Sub(r.ICMP.Time) < cfg.SYNGrace {
-			return "", "", false
+			return "", "", false, wakeAt(r.ICMP.Time, cfg.SYNGrace)
 		}
-		return Unreachable, join(fmt.Sprintf("SYN answered by %s from %s", icmpName(r.ICMP), r.ICMP.From), reply), true
+		return Unreachable, join(fmt.Sprintf("SYN answered by %s from %s", icmpName(r.ICMP), r.ICMP.From), replyNote(x.final)), true, 0
 	case r.RST != nil && r.RST.FromListener:
 		if !final && x.final == nil && now.Sub(r.RST.Time) < cfg.SYNGrace {
-			return "", "", false
+			return "", "", false, wakeAt(r.RST.Time, cfg.SYNGrace)
 		}
-		return Reset, join(fmt.Sprintf("SYN answered by RST from %s after %s", c.key.dst.Addr(), dur(r.RST.Time.Sub(r.FirstSYN))), reply), true
+		return Reset, join(fmt.Sprintf("SYN answered by RST from %s after %s", c.key.dst.Addr(), dur(r.RST.Time.Sub(r.FirstSYN))), replyNote(x.final)), true, 0
 	case !r.SYNACK.IsZero():
 		// SYN-ACK seen, never acknowledged: the return path lost it.
 		if !final && x.final == nil && now.Sub(r.LastSeen) < cfg.DropWait {
-			return "", "", false
+			return "", "", false, wakeAt(r.LastSeen, cfg.DropWait)
 		}
-		return Dropped, join("SYN-ACK from the listener was never acknowledged (return path dropped)", reply), true
+		return Dropped, join("SYN-ACK from the listener was never acknowledged (return path dropped)", replyNote(x.final)), true, 0
 	default:
 		// SYNs, no answer.
 		waited := now.Sub(r.LastSYN)
 		if !final && x.final == nil && waited < cfg.DropWait {
-			return "", "", false
+			return "", "", false, wakeAt(r.LastSYN, cfg.DropWait)
 		}
 		if atEnd && x.final == nil && r.SYNs < 2 && waited < cfg.SYNGrace {
-			return Unknown, fmt.Sprintf("capture ended %s after the only SYN, before any answer", dur(waited)), true
+			return Unknown, fmt.Sprintf("capture ended %s after the only SYN, before any answer", dur(waited)), true, 0
 		}
-		return Dropped, join(synEvidence(r), reply), true
+		return Dropped, join(synEvidence(r), replyNote(x.final)), true, 0
 	}
 }
 
@@ -92,35 +127,37 @@ func (x *transfer) hasWaited(now time.Time, final bool) bool {
 	return now.Sub(x.rec.Time) >= cfg.ExpectTimeout
 }
 
-// decideNoConn decides a transfer for which no SYN was seen.
-func (x *transfer) decideNoConn(now time.Time, final, atEnd bool, reply string) (Verdict, string, bool) {
+// decideNoConn decides a transfer for which no SYN was seen; its results
+// are decide's.
+func (x *transfer) decideNoConn(now time.Time, final, atEnd bool) (Verdict, string, bool, int64) {
 	cfg := &x.s.t.cfg
 	switch {
 	case x.final != nil:
 		if now.Sub(x.finalAt) < cfg.SettleGrace && !final {
-			return "", "", false
+			return "", "", false, wakeAt(x.finalAt, cfg.SettleGrace)
 		}
+		reply := replyNote(x.final)
 		if x.final.Code >= 200 && x.final.Code < 300 {
 			x.flag("data-not-captured")
-			return Unknown, "no data connection in the capture, but " + reply + " (the capture point did not see it)", true
+			return Unknown, "no data connection in the capture, but " + reply + " (the capture point did not see it)", true, 0
 		}
-		return NotAttempted, join("no SYN seen", reply), true
+		return NotAttempted, join("no SYN seen", reply), true, 0
 	case x.superseded:
 		if now.Sub(x.rec.Time) < cfg.SettleGrace && !final {
-			return "", "", false
+			return "", "", false, wakeAt(x.rec.Time, cfg.SettleGrace)
 		}
-		return NotAttempted, "no SYN seen; superseded by a later negotiation before any transfer command", true
+		return NotAttempted, "no SYN seen; superseded by a later negotiation before any transfer command", true, 0
 	case x.sessionEnded && !atEnd:
-		return NotAttempted, "no SYN seen before the control connection closed", true
+		return NotAttempted, "no SYN seen before the control connection closed", true, 0
 	case atEnd:
 		if x.s.closedAt.IsZero() && now.Sub(x.rec.Time) < cfg.ExpectTimeout {
-			return Unknown, fmt.Sprintf("capture ended %s after the negotiation, before any data connection", dur(now.Sub(x.rec.Time))), true
+			return Unknown, fmt.Sprintf("capture ended %s after the negotiation, before any data connection", dur(now.Sub(x.rec.Time))), true, 0
 		}
-		return NotAttempted, "no SYN seen before the control connection closed", true
+		return NotAttempted, "no SYN seen before the control connection closed", true, 0
 	case now.Sub(x.rec.Time) >= cfg.ExpectTimeout:
-		return NotAttempted, "no SYN seen within " + dur(cfg.ExpectTimeout) + " of the negotiation", true
+		return NotAttempted, "no SYN seen within " + dur(cfg.ExpectTimeout) + " of the negotiation", true, 0
 	}
-	return "", "", false
+	return "", "", false, wakeAt(x.rec.Time, cfg.ExpectTimeout)
 }
 
 // okReason describes an established connection.
