@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -43,7 +42,7 @@ type session struct {
 	// carryAtStart says, per direction, that the partial line the splitter
 	// holds began at the start of a segment.
 	carryAtStart [2]bool
-	flags        map[string]bool
+	flags        flagSet
 
 	pending   []pendingCmd
 	transfers []*transfer // every transfer, in negotiation order
@@ -66,9 +65,10 @@ func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
 		t:        t,
 		key:      k,
 		lastSeen: now,
-		flags:    make(map[string]bool),
 		split:    [2]*ftp.LineSplitter{ftp.NewLineSplitter(t.cfg.MaxLine), ftp.NewLineSplitter(t.cfg.MaxLine)},
 	}
+	s.replies.Intern = t.interned.intern
+	s.replies.ReuseLines = true // replies' Lines are not kept (see reply)
 	s.rec = Session{
 		ID:         t.nextSession,
 		Client:     k.src,
@@ -81,7 +81,7 @@ func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
 	return s
 }
 
-func (s *session) flag(f string) { s.flags[f] = true }
+func (s *session) flag(f string) { s.flags.add(f) }
 
 func (s *session) anomaly(format string, args ...any) {
 	if len(s.rec.Anomalies) < maxAnomalies {
@@ -91,11 +91,7 @@ func (s *session) anomaly(format string, args ...any) {
 
 // finishRecord fills the derived fields of the session record.
 func (s *session) finishRecord() {
-	s.rec.Flags = s.rec.Flags[:0]
-	for f := range s.flags {
-		s.rec.Flags = append(s.rec.Flags, f)
-	}
-	sort.Strings(s.rec.Flags)
+	s.rec.Flags = s.flags.appendSorted(s.rec.Flags[:0])
 }
 
 // control feeds a control-channel packet; fromClient says its direction.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/ftpsniff/ftpsniff/decode"
 )
@@ -153,6 +154,12 @@ func (t *Tracker) expireUnclaimed() {
 	}
 	clear(t.unclaimed[len(kept):])
 	t.unclaimed = kept
+	if !t.exhaustive && t.now.Before(t.decidedCheck) {
+		return // none can have gone quiet yet
+	}
+	// Keep the earliest time one of those kept may go quiet; a packet on
+	// one of them moves it (see dataPacket).
+	var next time.Time
 	keptD := t.decided[:0]
 	for _, c := range t.decided {
 		idle := t.now.Sub(c.rec.LastSeen)
@@ -161,9 +168,30 @@ func (t *Tracker) expireUnclaimed() {
 			continue
 		}
 		keptD = append(keptD, c)
+		at := c.rec.LastSeen.Add(t.cfg.ControlIdle)
+		if c.rec.Closed || !c.rec.Established {
+			at = c.rec.LastSeen.Add(t.cfg.UnclaimedTTL)
+		}
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
 	}
 	clear(t.decided[len(keptD):])
 	t.decided = keptD
+	t.decidedCheck = next
+}
+
+// addDecided keeps c, whose transfer has its verdict, for expireUnclaimed.
+func (t *Tracker) addDecided(c *dataConn) {
+	t.decided = append(t.decided, c)
+	t.noteQuiet(c.rec.LastSeen)
+}
+
+// noteQuiet lowers decidedCheck for a decided connection last seen at.
+func (t *Tracker) noteQuiet(at time.Time) {
+	if w := at.Add(t.cfg.UnclaimedTTL); w.Before(t.decidedCheck) {
+		t.decidedCheck = w
+	}
 }
 
 // tlsSessionFor returns the latest live encrypted session between the
@@ -207,6 +235,8 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 	c.packets++
 	if c.owner != nil {
 		c.owner.dirty = true
+	} else {
+		t.noteQuiet(p.Time)
 	}
 	fl := p.TCP.Flags
 	n := uint64(max(p.PayloadLen, len(p.Payload)))
@@ -271,6 +301,8 @@ func (t *Tracker) icmp(p *decode.Packet) bool {
 	c.rec.LastSeen = p.Time
 	if c.owner != nil {
 		c.owner.dirty = true
+	} else {
+		t.noteQuiet(p.Time)
 	}
 	return true
 }

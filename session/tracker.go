@@ -65,8 +65,10 @@ type Tracker struct {
 
 	unclaimed []*dataConn // SYNs that matched no negotiation yet
 	// decided are data connections whose transfer has its verdict: they are
-	// kept for their counters until they go quiet.
-	decided []*dataConn
+	// kept for their counters until they go quiet, which none can before
+	// decidedCheck (capture time; zero: check at the next second).
+	decided      []*dataConn
+	decidedCheck time.Time
 	// byEndpoint indexes negotiations waiting for data connections by the
 	// endpoints their SYNs may go to (see transfer.listenKeys).
 	byEndpoint map[netip.AddrPort][]*transfer
@@ -82,6 +84,9 @@ type Tracker struct {
 	// and scans every live session for idleness every second, the
 	// reference that the dirty/wake shortcuts must match.
 	exhaustive bool
+
+	scratch  []byte       // reused to build reason strings
+	interned *internTable // reply lines seen before
 
 	sum Summary
 }
@@ -134,6 +139,7 @@ func NewTracker(cfg Config, sink Sink) *Tracker {
 		live:       make(map[uint64]*session),
 		byEndpoint: make(map[netip.AddrPort][]*transfer),
 		pairs:      make(map[[2]netip.Addr][]*session),
+		interned:   newInternTable(),
 	}
 	ports := cfg.ControlPorts
 	if ports == nil {

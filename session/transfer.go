@@ -3,7 +3,7 @@ package session
 import (
 	"net/netip"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,7 +14,7 @@ import (
 type transfer struct {
 	rec   Transfer
 	s     *session
-	flags map[string]bool
+	flags flagSet
 
 	awaitingReply bool // PASV/EPSV/LPSV sent, reply not parsed yet
 	accepted      bool // the server accepted the negotiation (2xx)
@@ -33,15 +33,21 @@ type transfer struct {
 
 	conn  *dataConn   // the connection the verdict is about
 	conns []*dataConn // every connection matched
+
+	// Storage the record points into, to spare allocations: the data
+	// connection's record as decided, the first replies, the first conns.
+	data     DataConn
+	replyBuf [2]Reply
+	connBuf  [1]*dataConn
 }
 
-func (x *transfer) flag(f string) { x.flags[f] = true }
+func (x *transfer) flag(f string) { x.flags.add(f) }
 
 // newTransfer registers a negotiation in session s.
 func (s *session) newTransfer(mode Mode, neg, line string, now time.Time) *transfer {
 	t := s.t
 	if len(s.transfers) >= t.cfg.MaxTransfersPerSession {
-		if !s.flags["transfer-cap"] {
+		if !s.flags.has("transfer-cap") {
 			s.anomaly("more than %d negotiations: later ones are not tracked", t.cfg.MaxTransfersPerSession)
 		}
 		s.flag("transfer-cap")
@@ -56,7 +62,6 @@ func (s *session) newTransfer(mode Mode, neg, line string, now time.Time) *trans
 	x := &transfer{
 		s:     s,
 		dirty: true,
-		flags: make(map[string]bool),
 		rec: Transfer{
 			ID:              t.nextXfer,
 			SessionID:       s.rec.ID,
@@ -71,6 +76,8 @@ func (s *session) newTransfer(mode Mode, neg, line string, now time.Time) *trans
 	if s.rec.TLS {
 		x.flag("tls")
 	}
+	x.rec.Replies = x.replyBuf[:0]
+	x.conns = x.connBuf[:0]
 	s.transfers = append(s.transfers, x)
 	s.current = x
 	t.open = append(t.open, x)
@@ -150,17 +157,18 @@ func (x *transfer) setEndpoint(ep netip.AddrPort) {
 		x.flag("privileged-port")
 	}
 	t := s.t
-	for _, k := range x.listenKeys() {
+	keys, n := x.listenKeys()
+	for _, k := range keys[:n] {
 		t.byEndpoint[k] = append(t.byEndpoint[k], x)
 	}
 	x.indexed = true
 	t.claimUnclaimed(x)
 }
 
-// listenKeys are the endpoints a data SYN for x may be sent to: the
-// advertised one, and the same port on the control peer that should listen
-// (the advertised address may be private or translated).
-func (x *transfer) listenKeys() []netip.AddrPort {
+// listenKeys are the endpoints a data SYN for x may be sent to (the first
+// n of keys): the advertised one, and the same port on the control peer
+// that should listen (the advertised address may be private or translated).
+func (x *transfer) listenKeys() (keys [2]netip.AddrPort, n int) {
 	ep := x.rec.Endpoint
 	adv := netip.AddrPortFrom(ep.Addr().Unmap(), ep.Port())
 	peer := x.s.key.src.Addr()
@@ -169,9 +177,9 @@ func (x *transfer) listenKeys() []netip.AddrPort {
 	}
 	real := netip.AddrPortFrom(peer.Unmap(), ep.Port())
 	if real == adv {
-		return []netip.AddrPort{adv}
+		return [2]netip.AddrPort{adv}, 1
 	}
-	return []netip.AddrPort{adv, real}
+	return [2]netip.AddrPort{adv, real}, 2
 }
 
 // activeReply handles the reply to PORT, EPRT or LPRT.
@@ -316,17 +324,14 @@ func (t *Tracker) settle(x *transfer, v Verdict, reason string) {
 	x.rec.Reason = reason
 	x.rec.Decided = t.now
 	if x.conn != nil {
-		d := x.conn.rec
-		x.rec.Data = &d
+		x.data = x.conn.rec
+		x.rec.Data = &x.data
 	}
 	x.rec.Attempts = len(x.conns)
-	x.rec.Flags = x.rec.Flags[:0]
-	for f := range x.flags {
-		x.rec.Flags = append(x.rec.Flags, f)
-	}
-	sort.Strings(x.rec.Flags)
+	x.rec.Flags = x.flags.appendSorted(x.rec.Flags[:0])
 	if x.indexed {
-		for _, k := range x.listenKeys() {
+		keys, n := x.listenKeys()
+		for _, k := range keys[:n] {
 			l := t.byEndpoint[k]
 			if i := slices.Index(l, x); i >= 0 {
 				l = slices.Delete(l, i, i+1)
@@ -341,7 +346,7 @@ func (t *Tracker) settle(x *transfer, v Verdict, reason string) {
 	}
 	for _, c := range x.conns {
 		c.owner = nil
-		t.decided = append(t.decided, c)
+		t.addDecided(c)
 	}
 	if x.s.current == x {
 		x.s.current = nil
@@ -359,6 +364,11 @@ func replyNote(r *Reply) string {
 	if r == nil {
 		return ""
 	}
+	return string(appendReplyNote(nil, r))
+}
+
+// appendReplyNote appends replyNote(r) (r not nil) to b.
+func appendReplyNote(b []byte, r *Reply) []byte {
 	txt := r.Text
 	if i := strings.IndexByte(txt, '\n'); i >= 0 {
 		txt = txt[:i]
@@ -366,7 +376,14 @@ func replyNote(r *Reply) string {
 	if len(txt) > 4 && txt[3] == ' ' || len(txt) > 4 && txt[3] == '-' {
 		txt = txt[4:]
 	}
-	return "server replied " + itoa(r.Code) + " " + clip(strings.TrimSpace(txt), 80)
+	b = append(b, "server replied "...)
+	b = strconv.AppendInt(b, int64(r.Code), 10)
+	b = append(b, ' ')
+	txt = strings.TrimSpace(txt)
+	if len(txt) > 80 {
+		return append(append(b, txt[:80]...), "…"...)
+	}
+	return append(b, txt...)
 }
 
 func itoa(n int) string {

@@ -3,7 +3,7 @@ package session
 import (
 	"fmt"
 	"math"
-	"strings"
+	"strconv"
 	"time"
 )
 
@@ -48,9 +48,9 @@ func (x *transfer) decide(now time.Time, atEnd bool) (v Verdict, reason string, 
 		switch {
 		case x.awaitingReply && final:
 			return Unknown, "no reply to " + x.rec.Negotiation + " was seen", true, 0
-		case x.flags["bad-argument"] && x.rec.NegotiationReply != nil:
+		case x.flags.has("bad-argument") && x.rec.NegotiationReply != nil:
 			return Unknown, "server accepted a " + x.rec.Negotiation + " whose argument ftpsniff rejects", true, 0
-		case x.flags["bad-reply"]:
+		case x.flags.has("bad-reply"):
 			if x.hasWaited(now, final) {
 				return Unknown, "the " + x.rec.Negotiation + " reply could not be parsed; the data endpoint is unknown", true, 0
 			}
@@ -84,7 +84,7 @@ func (x *transfer) decide(now time.Time, atEnd bool) (v Verdict, reason string, 
 		if x.final != nil && x.final.Code == 425 {
 			return Refused, fmt.Sprintf("connection established, then %s", replyNote(x.final)), true, 0
 		}
-		return OK, x.okReason(replyNote(x.final)), true, 0
+		return OK, x.okReason(x.final), true, 0
 	case r.ICMP != nil:
 		if !final && x.final == nil && now.Sub(r.ICMP.Time) < cfg.SYNGrace {
 			return "", "", false, wakeAt(r.ICMP.Time, cfg.SYNGrace)
@@ -160,23 +160,42 @@ func (x *transfer) decideNoConn(now time.Time, final, atEnd bool) (Verdict, stri
 	return "", "", false, wakeAt(x.rec.Time, cfg.ExpectTimeout)
 }
 
-// okReason describes an established connection.
-func (x *transfer) okReason(reply string) string {
+// okReason describes an established connection; reply is the final reply
+// to the transfer command, if any.
+func (x *transfer) okReason(reply *Reply) string {
 	r := &x.conn.rec
-	var b strings.Builder
-	fmt.Fprintf(&b, "connected in %s", dur(r.SYNACK.Sub(r.FirstSYN)))
+	t := x.s.t
+	b := t.scratch[:0]
 	if r.SYNACK.IsZero() {
-		b.Reset()
-		b.WriteString("connection seen without its handshake")
+		b = append(b, "connection seen without its handshake"...)
+	} else {
+		b = append(b, "connected in "...)
+		b = appendDur(b, r.SYNACK.Sub(r.FirstSYN))
 	}
 	if r.SYNs > 1 {
-		fmt.Fprintf(&b, " after %d SYNs", r.SYNs)
+		b = append(b, " after "...)
+		b = strconv.AppendInt(b, int64(r.SYNs), 10)
+		b = append(b, " SYNs"...)
 	}
-	fmt.Fprintf(&b, ", %d bytes to %s, %d bytes to %s", r.BytesToListener, side(x, false), r.BytesToConnector, side(x, true))
+	b = append(b, ", "...)
+	b = strconv.AppendUint(b, r.BytesToListener, 10)
+	b = append(b, " bytes to "...)
+	b = append(b, side(x, false)...)
+	b = append(b, ", "...)
+	b = strconv.AppendUint(b, r.BytesToConnector, 10)
+	b = append(b, " bytes to "...)
+	b = append(b, side(x, true)...)
 	if len(x.conns) > 1 {
-		fmt.Fprintf(&b, ", %d connection attempts", len(x.conns))
+		b = append(b, ", "...)
+		b = strconv.AppendInt(b, int64(len(x.conns)), 10)
+		b = append(b, " connection attempts"...)
 	}
-	return join(b.String(), reply)
+	if reply != nil {
+		b = append(b, "; "...)
+		b = appendReplyNote(b, reply)
+	}
+	t.scratch = b
+	return string(b)
 }
 
 // side names the host at one end of x's data connection: the connector
@@ -214,16 +233,22 @@ func icmpName(i *ICMPInfo) string {
 }
 
 // dur renders a duration for a reason: "8.0 s", "1.2 ms".
-func dur(d time.Duration) string {
+func dur(d time.Duration) string { return string(appendDur(nil, d)) }
+
+// appendDur appends dur(d) to b.
+func appendDur(b []byte, d time.Duration) []byte {
 	switch {
 	case d < 0:
-		return "0 s"
+		return append(b, "0 s"...)
 	case d < time.Millisecond:
-		return fmt.Sprintf("%d µs", d.Microseconds())
+		b = strconv.AppendInt(b, d.Microseconds(), 10)
+		return append(b, " µs"...)
 	case d < time.Second:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+		b = strconv.AppendFloat(b, float64(d)/float64(time.Millisecond), 'f', 1, 64)
+		return append(b, " ms"...)
 	}
-	return fmt.Sprintf("%.1f s", d.Seconds())
+	b = strconv.AppendFloat(b, d.Seconds(), 'f', 1, 64)
+	return append(b, " s"...)
 }
 
 func join(a, b string) string {

@@ -62,8 +62,18 @@ type ReplyAssembler struct {
 	// MaxLines bounds the lines kept per reply (DefaultMaxReplyLines if
 	// <= 0); further lines are counted and dropped.
 	MaxLines int
+	// Intern, when set, turns a line into the string kept in Reply.Lines
+	// (it may return a string it made before for the same bytes, to spare
+	// an allocation for lines servers send again and again); it must
+	// return a string equal to the line.
+	Intern func(line []byte) string
+	// ReuseLines lets the assembler reuse the Lines slice of the replies
+	// it returns: a reply's Lines (not the strings in it) is then valid
+	// only until the next call to Line or Reset, as with bufio.Scanner.
+	ReuseLines bool
 
-	open bool
+	open  bool
+	spare []string // Lines of the previous reply, for reuse
 	code int
 	cur  Reply
 }
@@ -88,7 +98,11 @@ func (a *ReplyAssembler) add(line []byte) {
 		a.cur.DroppedLines++
 		return
 	}
-	a.cur.Lines = append(a.cur.Lines, string(line))
+	if a.Intern != nil {
+		a.cur.Lines = append(a.cur.Lines, a.Intern(line))
+	} else {
+		a.cur.Lines = append(a.cur.Lines, string(line))
+	}
 }
 
 // Line feeds one server line (without its line ending). It returns the
@@ -121,13 +135,13 @@ func (a *ReplyAssembler) Line(line []byte) (r Reply, done bool, err error) {
 	}
 	switch {
 	case len(line) == 3 || line[3] == ' ':
-		a.cur = Reply{Code: c}
+		a.cur = Reply{Code: c, Lines: a.reuse()}
 		a.add(line)
 		return a.finish(c, false), true, nil
 	case line[3] == '-':
 		a.open = true
 		a.code = c
-		a.cur = Reply{Code: c, Multiline: true}
+		a.cur = Reply{Code: c, Multiline: true, Lines: a.reuse()}
 		a.add(line)
 		return Reply{}, false, nil
 	}
@@ -136,12 +150,23 @@ func (a *ReplyAssembler) Line(line []byte) (r Reply, done bool, err error) {
 
 func (a *ReplyAssembler) finish(end int, broken bool) Reply {
 	r := a.cur
+	if a.ReuseLines {
+		a.spare = r.Lines[:0]
+	}
 	r.EndCode = end
 	r.Broken = broken
 	a.open = false
 	a.code = 0
 	a.cur = Reply{}
 	return r
+}
+
+// reuse returns the Lines slice a new reply may start with.
+func (a *ReplyAssembler) reuse() []string {
+	if !a.ReuseLines || cap(a.spare) > 64 {
+		return nil // never reuse or keep a large buffer
+	}
+	return a.spare[:0]
 }
 
 func isCode3(b []byte) bool { return isDigit(b[0]) && isDigit(b[1]) && isDigit(b[2]) }

@@ -163,3 +163,47 @@ func TestReplyTextMessage(t *testing.T) {
 		t.Error("Text lost content")
 	}
 }
+
+// TestReplyAssemblerReuseAndIntern checks that ReuseLines and Intern
+// change no reply: every reply's code, text and flags, taken before the
+// next line is fed, equal those of a plain assembler.
+func TestReplyAssemblerReuseAndIntern(t *testing.T) {
+	lines := []string{
+		"220 ready", "331 Password required", "230-Welcome", "230-  line two", "230 Logged in",
+		"227 Entering Passive Mode (1,2,3,4,5,6).", "150 Here comes the listing.", "226 Done.",
+		"150 Here comes the listing.", "226 Done.", "211-Features:", " EPSV", "211 End",
+		"226 Done.", "230-x", "200 broken by another code", "221 Goodbye.",
+	}
+	interned := map[string]string{}
+	calls := 0
+	plain := ReplyAssembler{}
+	reuse := ReplyAssembler{ReuseLines: true, Intern: func(b []byte) string {
+		calls++
+		if s, ok := interned[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		interned[s] = s
+		return s
+	}}
+	type summary struct {
+		code, end         int
+		text              string
+		multi, broken, ok bool
+	}
+	sum := func(r Reply, done bool) summary {
+		return summary{r.Code, r.EndCode, r.Text(), r.Multiline, r.Broken, done}
+	}
+	for round := 0; round < 3; round++ {
+		for _, l := range lines {
+			rp, dp, ep := plain.Line([]byte(l))
+			rr, dr, er := reuse.Line([]byte(l))
+			if (ep == nil) != (er == nil) || sum(rp, dp) != sum(rr, dr) {
+				t.Fatalf("line %q: plain %+v %v, reuse %+v %v", l, sum(rp, dp), ep, sum(rr, dr), er)
+			}
+		}
+	}
+	if calls == 0 {
+		t.Error("Intern was never called")
+	}
+}
