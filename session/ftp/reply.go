@@ -74,8 +74,8 @@ type ReplyAssembler struct {
 
 	open  bool
 	spare []string // Lines of the previous reply, for reuse
-	code int
-	cur  Reply
+	code  int
+	cur   Reply
 }
 
 // Open reports whether a multi-line reply is in progress.
