@@ -290,7 +290,7 @@ func (t *Tracker) icmp(p *decode.Packet) bool {
 		return false
 	}
 	k := flowKey{netip.AddrPortFrom(q.Src, q.SrcPort), netip.AddrPortFrom(q.Dst, q.DstPort)}
-	c := t.flows[k.canon()].c
+	c := t.flow(k).c
 	if c == nil || c.key != k {
 		return false
 	}

@@ -82,7 +82,7 @@ func TestControlReassembly(t *testing.T) {
 			for i := range s.pkts {
 				tr.Packet(&s.pkts[i])
 				if sess == nil {
-					sess = tr.flows[flowKey{cl, sv}.canon()].s
+					sess = tr.flow(flowKey{cl, sv}).s
 				}
 			}
 			if sess == nil {
@@ -137,7 +137,7 @@ func TestControlReassemblyQueueBounds(t *testing.T) {
 	for i := range s.pkts {
 		tr.Packet(&s.pkts[i])
 		if sess == nil {
-			sess = tr.flows[flowKey{c.c, c.v}.canon()].s
+			sess = tr.flow(flowKey{c.c, c.v}).s
 		}
 		if sess != nil && len(sess.dirs[0].queue) > maxQueuedSegments {
 			t.Fatalf("packet %d: %d segments queued, bound %d", i, len(sess.dirs[0].queue), maxQueuedSegments)

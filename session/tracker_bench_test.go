@@ -145,7 +145,7 @@ func BenchmarkTrackerData(b *testing.B) {
 			}
 			p := &data[0]
 			k := flowKey{netip.AddrPortFrom(p.Dst, p.TCP.DstPort), netip.AddrPortFrom(p.Src, p.TCP.SrcPort)}
-			if c := tr.flows[k.canon()].c; c == nil || !c.rec.Established || c.rec.BytesToConnector == 0 {
+			if c := tr.flow(k).c; c == nil || !c.rec.Established || c.rec.BytesToConnector == 0 {
 				b.Fatal("the data connection is not tracked as established")
 			}
 		})
