@@ -266,7 +266,7 @@ func (s *session) clientLine(line []byte, f ftp.LineFlags) {
 	}
 	if len(s.pending) >= s.t.cfg.MaxPendingCommands {
 		s.flag("too-many-pending-commands")
-		s.pending = s.pending[1:]
+		s.dropPending(1)
 	}
 	s.pending = append(s.pending, pc)
 }
@@ -334,7 +334,7 @@ func (s *session) reply(r ftp.Reply) {
 		s.startTLS()
 	}
 	if !prelim {
-		s.pending = s.pending[1:]
+		s.dropPending(1)
 	}
 }
 
@@ -354,6 +354,14 @@ var replyVerbs = map[int][]string{
 	125: {"LIST", "NLST", "MLSD", "RETR", "STOR", "STOU", "APPE"},
 }
 
+// dropPending removes the n oldest pending commands, keeping the slice's
+// storage for the next ones (usually one or two are pending).
+func (s *session) dropPending(n int) {
+	m := copy(s.pending, s.pending[n:])
+	clear(s.pending[m:])
+	s.pending = s.pending[:m]
+}
+
 // skipUnanswered drops pending commands whose replies were evidently lost:
 // when the reply's code cannot answer the oldest pending command but can
 // answer a later one, the commands before that one are skipped.
@@ -365,7 +373,7 @@ func (s *session) skipUnanswered(code int) {
 	for i := 1; i < len(s.pending); i++ {
 		if slices.Contains(verbs, s.pending[i].verb) {
 			s.flag("lost-replies")
-			s.pending = s.pending[i:]
+			s.dropPending(i)
 			return
 		}
 	}

@@ -37,6 +37,8 @@ type transfer struct {
 	// Storage the record points into, to spare allocations: the data
 	// connection's record as decided, the first replies, the first conns.
 	data     DataConn
+	negReply Reply // what NegotiationReply points to
+	refReply Reply // what refusedBy points to
 	replyBuf [2]Reply
 	connBuf  [1]*dataConn
 }
@@ -185,12 +187,14 @@ func (x *transfer) listenKeys() (keys [2]netip.AddrPort, n int) {
 // activeReply handles the reply to PORT, EPRT or LPRT.
 func (x *transfer) activeReply(r Reply) {
 	x.dirty = true
-	x.rec.NegotiationReply = &r
+	x.negReply = r
+	x.rec.NegotiationReply = &x.negReply
 	switch {
 	case r.Code >= 200 && r.Code < 300:
 		x.accepted = true
 	case r.Code >= 400:
-		x.refusedBy = &r
+		x.refReply = r
+		x.refusedBy = &x.refReply
 	}
 }
 
@@ -209,9 +213,11 @@ func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply) {
 		x.flag("command-not-seen")
 	}
 	x.awaitingReply, x.dirty = false, true
-	x.rec.NegotiationReply = &rep
+	x.negReply = rep
+	x.rec.NegotiationReply = &x.negReply
 	if r.Code >= 400 {
-		x.refusedBy = &rep
+		x.refReply = rep
+		x.refusedBy = &x.refReply
 		return
 	}
 	if r.Code < 200 || r.Code >= 300 {
