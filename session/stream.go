@@ -108,6 +108,9 @@ func (t *Tracker) drain(s *session, d int, at time.Time, atNow bool) {
 // is full, the direction skips to its queued data first.
 func (t *Tracker) enqueue(s *session, d int, seq uint32, data []byte, seen time.Time) {
 	h := &s.dirs[d]
+	if h.queuedCopy(seq, len(data)) {
+		return // a retransmission of a queued segment
+	}
 	if len(h.queue) >= maxQueuedSegments || t.queued >= maxQueuedTotal {
 		t.flushQueue(s, d, time.Time{}, true)
 		diff := int32(seq - h.next)
@@ -125,13 +128,7 @@ func (t *Tracker) enqueue(s *session, d int, seq uint32, data []byte, seen time.
 			return
 		}
 	}
-	i := len(h.queue)
-	for i > 0 && int32(h.queue[i-1].seq-seq) > 0 {
-		i--
-	}
-	if i > 0 && h.queue[i-1].seq == seq && len(h.queue[i-1].data) >= len(data) {
-		return // a retransmission of a queued segment
-	}
+	i := h.insertAt(seq)
 	h.queue = append(h.queue, queuedSegment{})
 	copy(h.queue[i+1:], h.queue[i:])
 	h.queue[i] = queuedSegment{seq: seq, data: append([]byte(nil), data...), seen: seen}
@@ -140,6 +137,23 @@ func (t *Tracker) enqueue(s *session, d int, seq uint32, data []byte, seen time.
 		s.reordering = true
 		t.reorder = append(t.reorder, s)
 	}
+}
+
+// insertAt is where a segment starting at seq goes in the queue (after
+// those starting at or before it).
+func (h *halfStream) insertAt(seq uint32) int {
+	i := len(h.queue)
+	for i > 0 && int32(h.queue[i-1].seq-seq) > 0 {
+		i--
+	}
+	return i
+}
+
+// queuedCopy reports whether a queued segment starting at seq already holds
+// at least n bytes.
+func (h *halfStream) queuedCopy(seq uint32, n int) bool {
+	i := h.insertAt(seq)
+	return i > 0 && h.queue[i-1].seq == seq && len(h.queue[i-1].data) >= n
 }
 
 // flushQueue gives up waiting for the holes in front of direction d's
