@@ -54,16 +54,20 @@ type session struct {
 	// says the session is in Tracker.reorder (it has queued segments).
 	dirs       [2]halfStream
 	reordering bool
-	isn        uint32 // the client's SYN sequence number, if synSeen
-	synSeen    bool
+	// idleAt and idleIdx place a live session in Tracker.idle (idleIdx
+	// is -1 when it is not there).
+	idleAt  time.Time
+	idleIdx int
+	isn     uint32 // the client's SYN sequence number, if synSeen
+	synSeen bool
 }
 
 func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
 	t.nextSession++
-	t.noteActivity(now)
 	s := &session{
 		t:        t,
 		key:      k,
+		idleIdx:  -1,
 		lastSeen: now,
 		split:    [2]*ftp.LineSplitter{ftp.NewLineSplitter(t.cfg.MaxLine), ftp.NewLineSplitter(t.cfg.MaxLine)},
 	}

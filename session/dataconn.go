@@ -98,7 +98,7 @@ func (x *transfer) score(k flowKey) int {
 // attach makes c a data connection of x.
 func (t *Tracker) attach(x *transfer, c *dataConn) {
 	c.owner = x
-	x.dirty = true
+	x.touch()
 	x.conns = append(x.conns, c)
 	if x.conn == nil || !x.conn.rec.Established {
 		x.conn = c
@@ -234,7 +234,7 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 	r.LastSeen = p.Time
 	c.packets++
 	if c.owner != nil {
-		c.owner.dirty = true
+		c.owner.touch()
 	} else {
 		t.noteQuiet(p.Time)
 	}
@@ -300,7 +300,7 @@ func (t *Tracker) icmp(p *decode.Packet) bool {
 	c.rec.ICMP = &ICMPInfo{Time: p.Time, From: p.Src, V6: q.V6, Type: q.Type, Code: q.Code, TTL: p.TTL}
 	c.rec.LastSeen = p.Time
 	if c.owner != nil {
-		c.owner.dirty = true
+		c.owner.touch()
 	} else {
 		t.noteQuiet(p.Time)
 	}

@@ -170,6 +170,17 @@ func TestShortcutsMatchExhaustiveTimers(t *testing.T) {
 			c.cl("PORT 198,51,100,10,201,135\r\n")
 			c.sv("200 PORT command successful.\r\n")
 		},
+		"open data connection until the session idles out": func(s *script, c *conn) {
+			c.cl("PASV\r\n")
+			c.sv("227 Entering Passive Mode (203,0,113,20,156,79).\r\n")
+			d := s.conn("198.51.100.10:42650", "203.0.113.20:40015")
+			d.handshake()
+			c.cl("RETR f\r\n")
+			c.sv("150 Opening BINARY mode data connection.\r\n")
+			d.sv("data")
+			s.wait(2 * time.Minute)
+			c.cl("NOOP\r\n")
+		},
 		"session idle": func(s *script, c *conn) {
 			c.cl("NOOP\r\n")
 			c.sv("200 NOOP ok.\r\n")

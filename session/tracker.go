@@ -7,6 +7,7 @@ package session
 import (
 	"bytes"
 	"cmp"
+	"container/heap"
 	"encoding/binary"
 	"net/netip"
 	"slices"
@@ -56,10 +57,11 @@ type Tracker struct {
 	endedQ fifo[endedRef]
 
 	// closing are live sessions whose connection closed (FIN both ways or
-	// RST), to be ended SettleGrace later; idleCheck is a capture time
-	// before which no live session can have been idle for ControlIdle.
-	closing   []*session
-	idleCheck time.Time
+	// RST), to be ended SettleGrace later; idle holds every live session
+	// by a time at or before which it cannot have been idle for
+	// ControlIdle.
+	closing []*session
+	idle    idleHeap
 
 	// tentative are content-detected candidates (a 220 greeting seen on a
 	// port that is not a control port) waiting for an FTP command.
@@ -74,8 +76,15 @@ type Tracker struct {
 	// byEndpoint indexes negotiations waiting for data connections by the
 	// endpoints their SYNs may go to (see transfer.listenKeys).
 	byEndpoint map[netip.AddrPort][]*transfer
-	open       []*transfer                  // transfers awaiting a verdict, in creation order
-	pairs      map[[2]netip.Addr][]*session // live sessions by host pair
+	// open are the transfers awaiting a verdict, in creation order (with
+	// up to as many settled ones not yet pruned, counted by settledOpen);
+	// changed are those touched since the last check, wakes the others'
+	// wake times.
+	open        []*transfer
+	settledOpen int
+	changed     []*transfer
+	wakes       wakeHeap
+	pairs       map[[2]netip.Addr][]*session // live sessions by host pair
 
 	// reorder are the sessions with control segments queued behind a
 	// hole; queued counts those segments (see stream.go).
@@ -369,7 +378,7 @@ func (t *Tracker) newSession(k flowKey, p *decode.Packet, how string) bool {
 	}
 	s := t.makeSession(k, p.Time, how)
 	t.setFlow(k, s, nil)
-	t.live[s.rec.ID] = s
+	t.goLive(s)
 	t.addPair(s)
 	t.sum.Sessions++
 	t.control(s, p, p.Src == k.src.Addr() && p.TCP.SrcPort == k.src.Port())
@@ -390,10 +399,7 @@ func (t *Tracker) detectContent(k flowKey, p *decode.Packet) bool {
 			return false
 		}
 		t.setFlow(k, s, nil)
-		t.live[s.rec.ID] = s
-		if !s.closedAt.IsZero() {
-			t.noteClosed(s)
-		}
+		t.goLive(s)
 		t.addPair(s)
 		t.sum.Sessions++
 		t.control(s, p, true)
@@ -475,26 +481,25 @@ func (t *Tracker) expireSessions() {
 	}
 	clear(t.closing[len(kept):])
 	t.closing = kept
-	if t.exhaustive || !t.now.Before(t.idleCheck) {
-		// Scan every live session; remember the oldest activity of those
-		// that stay, which says when the next one can be idle.
-		var oldest time.Time
+	if t.exhaustive {
 		for _, s := range t.live {
-			switch {
-			case closed(s):
-				// already due through t.closing
-			case t.now.Sub(s.lastSeen) >= t.cfg.ControlIdle:
+			if !closed(s) && t.now.Sub(s.lastSeen) >= t.cfg.ControlIdle {
 				due = append(due, s)
-			case oldest.IsZero() || s.lastSeen.Before(oldest):
-				oldest = s.lastSeen
 			}
 		}
-		t.idleCheck = time.Time{}
-		if !oldest.IsZero() {
-			t.idleCheck = oldest.Add(t.cfg.ControlIdle)
+	} else {
+		for len(t.idle) > 0 && !t.now.Before(t.idle[0].idleAt) {
+			s := t.idle[0]
+			if t.now.Sub(s.lastSeen) >= t.cfg.ControlIdle {
+				heap.Pop(&t.idle)
+				due = append(due, s)
+				continue
+			}
+			s.idleAt = s.lastSeen.Add(t.cfg.ControlIdle)
+			heap.Fix(&t.idle, 0)
 		}
 	}
-	slices.SortFunc(due, func(a, b *session) int { return cmp.Compare(a.rec.ID, b.rec.ID) })
+	due = slices.Compact(slices.SortedFunc(slices.Values(due), func(a, b *session) int { return cmp.Compare(a.rec.ID, b.rec.ID) }))
 	for _, s := range due {
 		if closed(s) {
 			t.endSession(s, s.closeHow)
@@ -527,11 +532,39 @@ func (t *Tracker) noteClosed(s *session) {
 	}
 }
 
-// noteActivity lowers idleCheck for a session whose last activity is at.
-func (t *Tracker) noteActivity(at time.Time) {
-	if w := at.Add(t.cfg.ControlIdle); !t.idleCheck.IsZero() && w.Before(t.idleCheck) {
-		t.idleCheck = w
+// goLive makes s a live session.
+func (t *Tracker) goLive(s *session) {
+	t.live[s.rec.ID] = s
+	s.idleAt = s.lastSeen.Add(t.cfg.ControlIdle)
+	heap.Push(&t.idle, s)
+	if !s.closedAt.IsZero() {
+		t.noteClosed(s)
 	}
+}
+
+// idleHeap orders live sessions by idleAt, a time at or before which each
+// cannot have been idle for ControlIdle; a session active since is pushed
+// again for its new time when it comes up, and one that ends is removed.
+type idleHeap []*session
+
+func (h idleHeap) Len() int           { return len(h) }
+func (h idleHeap) Less(i, j int) bool { return h[i].idleAt.Before(h[j].idleAt) }
+func (h idleHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idleIdx, h[j].idleIdx = i, j
+}
+func (h *idleHeap) Push(x any) {
+	s := x.(*session)
+	s.idleIdx = len(*h)
+	*h = append(*h, s)
+}
+func (h *idleHeap) Pop() any {
+	old := *h
+	s := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	s.idleIdx = -1
+	return s
 }
 
 // liveSessions returns the live sessions that match, in creation order, so
@@ -582,7 +615,8 @@ func (t *Tracker) endSession(s *session, how string) {
 	s.flushLines()
 	for _, x := range s.transfers {
 		if !x.settled {
-			x.sessionEnded, x.dirty = true, true
+			x.sessionEnded = true
+			x.touch()
 		}
 	}
 	t.checkOpen(how == "capture-end")
@@ -598,6 +632,9 @@ func (t *Tracker) endSession(s *session, how string) {
 		t.endedQ.push(endedRef{key: ck, at: t.now})
 	}
 	delete(t.live, s.rec.ID)
+	if s.idleIdx >= 0 {
+		heap.Remove(&t.idle, s.idleIdx)
+	}
 	t.dropPair(s)
 	s.finishRecord()
 	if t.sink != nil {

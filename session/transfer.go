@@ -1,6 +1,9 @@
 package session
 
 import (
+	"cmp"
+	"container/heap"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -28,8 +31,9 @@ type transfer struct {
 	settled       bool
 	// dirty says x or one of its connections changed since it was last
 	// decided; wake is when time alone may decide it (see decide).
-	dirty bool
-	wake  int64
+	dirty   bool
+	wake    int64
+	hasWake bool // an entry for wake was pushed to Tracker.wakes
 
 	conn  *dataConn   // the connection the verdict is about
 	conns []*dataConn // every connection matched
@@ -58,12 +62,12 @@ func (s *session) newTransfer(mode Mode, neg, line string, now time.Time) *trans
 	}
 	// A new negotiation replaces one that was never used.
 	if c := s.current; c != nil && !c.settled && !c.used {
-		c.superseded, c.dirty = true, true
+		c.superseded = true
+		c.touch()
 	}
 	t.nextXfer++
 	x := &transfer{
-		s:     s,
-		dirty: true,
+		s: s,
 		rec: Transfer{
 			ID:              t.nextXfer,
 			SessionID:       s.rec.ID,
@@ -83,6 +87,7 @@ func (s *session) newTransfer(mode Mode, neg, line string, now time.Time) *trans
 	s.transfers = append(s.transfers, x)
 	s.current = x
 	t.open = append(t.open, x)
+	x.touch()
 	t.sum.Transfers++
 	return x
 }
@@ -139,7 +144,7 @@ func (x *transfer) addNotes(n ftp.Notes) {
 // matching data connections to it.
 func (x *transfer) setEndpoint(ep netip.AddrPort) {
 	x.rec.Endpoint = ep
-	x.dirty = true
+	x.touch()
 	s := x.s
 	peer := s.key.src.Addr() // who should have been advertised
 	if x.rec.Mode == Passive {
@@ -186,7 +191,7 @@ func (x *transfer) listenKeys() (keys [2]netip.AddrPort, n int) {
 
 // activeReply handles the reply to PORT, EPRT or LPRT.
 func (x *transfer) activeReply(r Reply) {
-	x.dirty = true
+	x.touch()
 	x.negReply = r
 	x.rec.NegotiationReply = &x.negReply
 	switch {
@@ -212,7 +217,8 @@ func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply) {
 		}
 		x.flag("command-not-seen")
 	}
-	x.awaitingReply, x.dirty = false, true
+	x.awaitingReply = false
+	x.touch()
 	x.negReply = rep
 	x.rec.NegotiationReply = &x.negReply
 	if r.Code >= 400 {
@@ -277,7 +283,8 @@ func (s *session) useNegotiation(cmd ftp.Command, now time.Time) *transfer {
 		}
 		return nil
 	}
-	x.used, x.dirty = true, true
+	x.used = true
+	x.touch()
 	x.rec.Command = cmd.Verb
 	x.rec.CommandArg = clip(cmd.Arg, 256)
 	x.rec.CommandTime = now
@@ -288,7 +295,7 @@ func (s *session) useNegotiation(cmd ftp.Command, now time.Time) *transfer {
 // transferReply records a reply to the transfer command; final says it
 // ends the command.
 func (x *transfer) transferReply(r Reply, final bool) {
-	x.dirty = true
+	x.touch()
 	if len(x.rec.Replies) < 8 {
 		x.rec.Replies = append(x.rec.Replies, r)
 	}
@@ -298,29 +305,117 @@ func (x *transfer) transferReply(r Reply, final bool) {
 	}
 }
 
+// touch marks x changed: the next check decides it again.
+func (x *transfer) touch() {
+	if !x.dirty && !x.settled {
+		x.dirty = true
+		t := x.s.t
+		t.changed = append(t.changed, x)
+	}
+}
+
 // checkOpen decides every open transfer whose outcome is known; atEnd means
-// the capture is over. A transfer is decided again only when it changed
-// (dirty) or its wake time came: otherwise the answer would be the same.
+// the capture is over. Only transfers that changed (touch) or whose wake
+// time came are decided again (any other would give the same answer, see
+// decide), in the order they were created, so the records come out as if
+// every open transfer had been looked at.
 func (t *Tracker) checkOpen(atEnd bool) {
 	now, inRange := unixNanos(t.now)
+	if atEnd || !inRange || t.exhaustive {
+		t.checkAll(atEnd)
+		return
+	}
+	due := t.changed
+	for len(t.wakes) > 0 && t.wakes[0].at <= now {
+		x := heap.Pop(&t.wakes).(wakeEntry).x
+		if !x.dirty && !x.settled && x.wake <= now {
+			x.dirty = true // taken: not again from a stale entry
+			due = append(due, x)
+		}
+	}
+	if len(due) == 0 {
+		return
+	}
+	slices.SortFunc(due, func(a, b *transfer) int { return cmp.Compare(a.rec.ID, b.rec.ID) })
+	for _, x := range due {
+		t.decideOne(x, false, now)
+	}
+	clear(due)
+	t.changed = due[:0]
+	t.pruneOpen()
+}
+
+// checkAll decides every open transfer, in creation order.
+func (t *Tracker) checkAll(atEnd bool) {
+	for _, x := range t.open {
+		if !x.settled {
+			t.decideOne(x, atEnd, math.MinInt64)
+		}
+	}
+	clear(t.changed)
+	t.changed = t.changed[:0]
+	t.pruneOpen()
+}
+
+// decideOne decides x (not settled) if its outcome is known, and otherwise
+// schedules its next check: a wake entry is pushed for every new wake time
+// (an entry comes up only once its time has come, when deciding again gives
+// a verdict or another wake time), and for one that is already due (now,
+// Unix nanoseconds: times outside what they can hold).
+func (t *Tracker) decideOne(x *transfer, atEnd bool, now int64) {
+	if x.settled {
+		return
+	}
+	v, reason, ok, wake := x.decide(t.now, atEnd)
+	if ok {
+		t.settle(x, v, reason)
+		t.settledOpen++
+		return
+	}
+	x.dirty = false
+	if wake != never && (!x.hasWake || wake != x.wake || wake <= now) {
+		heap.Push(&t.wakes, wakeEntry{at: wake, x: x})
+		x.hasWake = true
+	}
+	x.wake = wake
+}
+
+// pruneOpen drops settled transfers from t.open once they are half of it.
+func (t *Tracker) pruneOpen() {
+	if t.settledOpen*2 < len(t.open) {
+		return
+	}
 	kept := t.open[:0]
 	for _, x := range t.open {
-		if !x.settled && (atEnd || x.dirty || !inRange || now >= x.wake || t.exhaustive) {
-			v, reason, ok, wake := x.decide(t.now, atEnd)
-			if ok {
-				t.settle(x, v, reason)
-			} else {
-				x.dirty, x.wake = false, wake
-			}
-		}
 		if !x.settled {
 			kept = append(kept, x)
 		}
 	}
-	for i := len(kept); i < len(t.open); i++ {
-		t.open[i] = nil
-	}
+	clear(t.open[len(kept):])
 	t.open = kept
+	t.settledOpen = 0
+}
+
+// wakeEntry is a transfer's wake time in Tracker.wakes.
+type wakeEntry struct {
+	at int64
+	x  *transfer
+}
+
+// wakeHeap orders wake entries by time; entries of transfers that changed
+// since are left in it and skipped when they come up.
+type wakeHeap []wakeEntry
+
+func (h wakeHeap) Len() int           { return len(h) }
+func (h wakeHeap) Less(i, j int) bool { return h[i].at < h[j].at }
+func (h wakeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *wakeHeap) Push(x any)        { *h = append(*h, x.(wakeEntry)) }
+func (h *wakeHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = wakeEntry{}
+	*h = old[:len(old)-1]
+	return e
 }
 
 // settle fixes the verdict of x and reports it.

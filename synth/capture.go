@@ -78,6 +78,7 @@ type Capture struct {
 	opts   Options
 	now    time.Time
 	tick   time.Duration
+	scale  float64 // time scale of Advance and tick; 0 means 1
 	rng    *rand.Rand
 	ifaces []iface
 	cur    int
@@ -133,7 +134,27 @@ func (c *Capture) Now() time.Time { return c.now }
 
 // Advance moves the clock by d. A negative d moves it backwards, so that the
 // following frames carry out-of-order timestamps.
-func (c *Capture) Advance(d time.Duration) { c.now = c.now.Add(d) }
+func (c *Capture) Advance(d time.Duration) { c.now = c.now.Add(c.Scaled(d)) }
+
+// SetTimeScale makes Advance, and the clock tick between frames, move the
+// clock by f times the duration asked (0 < f <= 1; 1 is the default).
+func (c *Capture) SetTimeScale(f float64) {
+	if f > 0 && f < 1 {
+		c.scale = f
+	}
+}
+
+// Scaled returns d on the capture's time scale (see SetTimeScale).
+func (c *Capture) Scaled(d time.Duration) time.Duration {
+	if c.scale == 0 {
+		return d
+	}
+	r := time.Duration(float64(d) * c.scale)
+	if d > 0 && r <= 0 {
+		r = time.Nanosecond // the clock still moves
+	}
+	return r
+}
 
 // Rand returns the capture's seeded random source.
 func (c *Capture) Rand() *rand.Rand { return c.rng }
@@ -230,7 +251,7 @@ func (c *Capture) emitFrame() {
 	} else {
 		c.frames = append(c.frames, frame{ts: c.now, iface: c.cur, data: append([]byte(nil), data...), wireLen: wire})
 	}
-	c.now = c.now.Add(c.tick)
+	c.now = c.now.Add(c.Scaled(c.tick))
 }
 
 // Flush flushes a streaming capture's buffers (and closes its gzip layer).

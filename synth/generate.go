@@ -111,8 +111,17 @@ func Generate(w io.Writer, g GenOptions) (GenStats, error) {
 		{"MDTM release-1.2.tar.gz", "213 20240514090000"},
 		{"NOOP", "200 NOOP ok."},
 	}}
+	// All sessions share one clock, and every packet, round trip and pause
+	// of one session moves it. Beyond 1,000 sessions every duration is
+	// scaled down by 1000/Sessions, so that -sessions 100000 really has
+	// 100,000 sessions in flight at once (each running faster, as on a
+	// fast LAN) instead of spreading their steps over hours of capture
+	// time, where their negotiations would time out.
+	if g.Sessions > 1000 {
+		c.SetTimeScale(1000 / float64(g.Sessions))
+	}
 	for i := 0; i < g.Sessions; i++ {
-		s := gen.newSession(c.now.Add(time.Duration(i) * 37 * time.Millisecond))
+		s := gen.newSession(c.now.Add(c.Scaled(time.Duration(i) * 37 * time.Millisecond)))
 		heap.Push(&gen.q, s)
 	}
 	for c.StreamBytes() < g.Size && c.err == nil {
@@ -122,7 +131,7 @@ func Generate(w io.Writer, g GenOptions) (GenStats, error) {
 		}
 		if !gen.step(s) {
 			heap.Pop(&gen.q)
-			heap.Push(&gen.q, gen.newSession(c.now.Add(time.Duration(c.rng.Intn(50))*time.Millisecond)))
+			heap.Push(&gen.q, gen.newSession(c.now.Add(c.Scaled(time.Duration(c.rng.Intn(50))*time.Millisecond))))
 			continue
 		}
 		heap.Fix(&gen.q, 0)
@@ -231,7 +240,7 @@ func (gen *generator) step(s *gsess) bool {
 		s.f.Handshake()
 		s.f.Login("anonymous", "bench@example.org")
 		s.state = stNegotiate
-		s.next = c.now.Add(time.Duration(5+r.Intn(20)) * time.Millisecond)
+		s.next = c.now.Add(c.Scaled(time.Duration(5+r.Intn(20)) * time.Millisecond))
 	case stNegotiate:
 		if s.left == 0 {
 			s.state = stQuit
@@ -280,7 +289,7 @@ func (gen *generator) step(s *gsess) bool {
 			s.remain = 1<<20 + r.Intn(8<<20)
 		}
 		s.state = stConnect
-		s.next = c.now.Add(time.Millisecond)
+		s.next = c.now.Add(c.Scaled(time.Millisecond))
 	case stConnect:
 		if s.act {
 			s.data = c.Conn(netip.AddrPortFrom(s.srv.Addr(), 20), netip.AddrPortFrom(s.cli, s.port))
@@ -307,7 +316,7 @@ func (gen *generator) step(s *gsess) bool {
 		}
 		s.off = r.Intn(len(gen.bulk) / 2)
 		s.state = stData
-		s.next = c.now.Add(time.Millisecond)
+		s.next = c.now.Add(c.Scaled(time.Millisecond))
 	case stSyn:
 		k := s.data
 		fromCli := !s.act
@@ -316,13 +325,13 @@ func (gen *generator) step(s *gsess) bool {
 			k.syn(false)
 			s.synN++
 			if s.synN < 3 {
-				s.next = c.now.Add(time.Second << (s.synN - 1))
+				s.next = c.now.Add(c.Scaled(time.Second << (s.synN - 1)))
 				return true
 			}
-			s.next = c.now.Add(3 * time.Second)
+			s.next = c.now.Add(c.Scaled(3 * time.Second))
 		case 2:
 			k.SynReset()
-			s.next = c.now.Add(10 * time.Millisecond)
+			s.next = c.now.Add(c.Scaled(10 * time.Millisecond))
 		default:
 			rtr := netip.AddrFrom4([4]byte{198, 51, 100, 1})
 			if s.cli.Is6() {
@@ -339,7 +348,7 @@ func (gen *generator) step(s *gsess) bool {
 				code = 1
 			}
 			k.SynICMP(rtr, code, false)
-			s.next = c.now.Add(10 * time.Millisecond)
+			s.next = c.now.Add(c.Scaled(10 * time.Millisecond))
 		}
 		s.f.Reply("425 Failed to establish connection.")
 		s.data = nil
@@ -358,14 +367,14 @@ func (gen *generator) step(s *gsess) bool {
 		s.off += n
 		s.remain -= n
 		if s.remain > 0 {
-			s.next = c.now.Add(time.Duration(100+r.Intn(400)) * time.Microsecond)
+			s.next = c.now.Add(c.Scaled(time.Duration(100+r.Intn(400)) * time.Microsecond))
 			return true
 		}
 		k.CloseFrom(s.act)
 		s.f.Reply("226 Transfer complete.")
 		s.data = nil
 		s.state = stNegotiate
-		s.next = c.now.Add(time.Duration(2+r.Intn(20)) * time.Millisecond)
+		s.next = c.now.Add(c.Scaled(time.Duration(2+r.Intn(20)) * time.Millisecond))
 	case stQuit:
 		s.f.Quit()
 		return false
