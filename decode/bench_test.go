@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -130,5 +131,95 @@ func TestDecodeAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Next: %v allocs per packet", allocs)
+	}
+}
+
+// BenchmarkReadFile reads and decodes the capture named by
+// FTPSNIFF_BENCH_FILE (skipped when unset), as ftpsniff -r does; it
+// reports ns/pkt.
+func BenchmarkReadFile(b *testing.B) {
+	name := os.Getenv("FTPSNIFF_BENCH_FILE")
+	if name == "" {
+		b.Skip("FTPSNIFF_BENCH_FILE not set")
+	}
+	var pkts uint64
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		src, err := OpenFiles([]string{name})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var p Packet
+		for {
+			err := src.Next(&p)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		st := src.Stats()
+		b.SetBytes(st.FileBytes)
+		pkts += st.Packets
+		src.Close()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(pkts), "ns/pkt")
+}
+
+// smallPcap is an in-memory pcap of n 74-byte frames.
+func smallPcap(n int) []byte {
+	recs := make([]rawRec, n)
+	for i := range recs {
+		recs[i] = rec(1700000000+uint32(i/1000), uint32(i%1000)*1000, 74, 0)
+	}
+	return rawPcap(false, false, 2, 4, 65535, 1, recs)
+}
+
+// BenchmarkPcapRecords reads small records with the record reader alone
+// (no Source, no decoding); ns/op is per record.
+func BenchmarkPcapRecords(b *testing.B) {
+	const n = 100000
+	file := smallPcap(n)
+	b.SetBytes(int64(len(file)-24) / n)
+	b.ReportAllocs()
+	var pr *pcapReader
+	left := 0
+	for i := 0; i < b.N; i++ {
+		if left == 0 {
+			var err error
+			if pr, err = newPcapReader(noLen{bytes.NewReader(file[4:])}, [4]byte(file[:4]), pcapBufSize); err != nil {
+				b.Fatal(err)
+			}
+			left = n
+		}
+		if _, _, _, _, _, err := pr.next(); err != nil {
+			b.Fatal(err)
+		}
+		left--
+	}
+}
+
+// BenchmarkReadSmall reads and decodes small frames through a Source;
+// ns/op is per packet.
+func BenchmarkReadSmall(b *testing.B) {
+	const n = 100000
+	file := smallPcap(n)
+	b.ReportAllocs()
+	var src Source
+	var p Packet
+	left := 0
+	for i := 0; i < b.N; i++ {
+		if left == 0 {
+			var err error
+			if src, err = NewReaderSource("small", noLen{bytes.NewReader(file)}); err != nil {
+				b.Fatal(err)
+			}
+			left = n
+		}
+		if err := src.Next(&p); err != nil {
+			b.Fatal(err)
+		}
+		left--
 	}
 }

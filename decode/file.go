@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"container/heap"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -20,7 +20,8 @@ import (
 // hostile length cannot make the reader allocate more than this per file.
 const MaxCaptureLength = 262144
 
-// bufSize is the read buffer per input (raw and, for gzip, decompressed).
+// bufSize is the size of the bufio buffers: under gzip (compressed bytes)
+// and under pcapgo for pcapng (decompressed bytes).
 const bufSize = 64 << 10
 
 // File format magic numbers, as the first four bytes appear in the file.
@@ -56,6 +57,10 @@ func OpenFiles(names []string) (Source, error) {
 		return nil, errors.New(`decode: standard input ("-") given more than once`)
 	}
 	s := newFileSource(len(names))
+	pcapBuf := pcapBufSize
+	if len(names) > 4 {
+		pcapBuf = pcapBufSizeMany
+	}
 	for _, name := range names {
 		var (
 			r      io.Reader
@@ -75,7 +80,7 @@ func OpenFiles(names []string) (Source, error) {
 			}
 			r, closer = f, f
 		}
-		in, err := openInput(name, r, closer, len(s.inputs))
+		in, err := openInput(name, r, closer, len(s.inputs), pcapBuf)
 		if err != nil {
 			if closer != nil {
 				closer.Close()
@@ -93,7 +98,7 @@ func OpenFiles(names []string) (Source, error) {
 // Source does not close r.
 func NewReaderSource(name string, r io.Reader) (Source, error) {
 	s := newFileSource(1)
-	in, err := openInput(name, r, nil, 0)
+	in, err := openInput(name, r, nil, 0, pcapBufSize)
 	if err != nil {
 		return nil, err
 	}
@@ -156,69 +161,85 @@ type input struct {
 	idx    int       // position among the inputs, breaks timestamp ties
 	closer io.Closer // nil when the stream is not ours to close
 	raw    *countingReader
-	dec    *countingReader // bytes handed to br (raw unless gzip)
-	br     *bufio.Reader   // what pcapgo reads from
-	pcap   *pcapgo.Reader
-	ng     *pcapgo.NgReader
-	lt     LinkType // pcap link type, or link type of the pending frame
-	frames uint64   // frames read so far
-	done   bool
+	pr     *pcapReader // classic pcap
+	// pcapng goes through pcapgo: dec counts the bytes handed to br,
+	// which is what pcapgo reads from.
+	dec  *countingReader
+	br   *bufio.Reader
+	ng   *pcapgo.NgReader
+	lt   LinkType // pcap link type, or link type of the pending frame
+	done bool
+
+	frames uint64 // frames read so far
 
 	// The pending frame; data aliases the reader's buffer until the next
-	// read from this input.
-	data []byte
-	ci   gopacket.CaptureInfo
+	// read from this input. (sec, nsec) is ts as a merge key.
+	data    []byte
+	ts      time.Time
+	sec     int64
+	nsec    int32
+	wireLen int
+	ifIndex int
 }
 
-// openInput detects the format of r and reads its file header.
-func openInput(name string, r io.Reader, closer io.Closer, idx int) (*input, error) {
+// openInput detects the format of r and reads its file header; pcapBuf is
+// the read buffer size for classic pcap.
+func openInput(name string, r io.Reader, closer io.Closer, idx, pcapBuf int) (*input, error) {
 	in := &input{name: name, idx: idx, closer: closer}
 	fail := func(err error) (*input, error) {
 		return nil, &InputError{File: name, Offset: -1, Err: err}
 	}
 	in.raw = &countingReader{r: r}
-	rb := bufio.NewReaderSize(in.raw, bufSize)
-	// stream is the decompressed capture.
-	var stream io.Reader = rb
-	if m, _ := rb.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
+	var head [4]byte
+	n, herr := io.ReadFull(in.raw, head[:])
+	// stream is the decompressed capture after its magic.
+	var (
+		stream io.Reader
+		magic  [4]byte
+		hint   int64 = -1 // bytes left in stream, if known
+	)
+	if n >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+		rb := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(head[:n]), in.raw), bufSize)
 		zr, err := gzip.NewReader(rb)
 		if err != nil {
 			return fail(&gzipError{err: err})
 		}
-		stream = &gzipReader{zr: zr}
+		gr := &gzipReader{zr: zr}
+		if n, err := io.ReadFull(gr, magic[:]); err != nil {
+			return fail(headerErr(n, err))
+		}
+		stream = gr
+	} else {
+		if herr != nil {
+			return fail(headerErr(n, herr))
+		}
+		magic, stream = head, in.raw
+		hint = sizeHint(r)
 	}
-	var magic [4]byte
-	if n, err := io.ReadFull(stream, magic[:]); err != nil {
-		return fail(headerErr(n, err))
-	}
-	stream = io.MultiReader(bytes.NewReader(magic[:]), stream)
-	isNg := magic == magicPcapng
-	if isNg {
-		// The guard checks block and capture lengths before pcapgo
-		// trusts them.
-		stream = &ngGuard{r: stream}
-	}
-	// pcapgo reuses a *bufio.Reader of at least 4096 bytes as it is, so
-	// in.dec.n - in.br.Buffered() is pcapgo's position in the stream.
-	in.dec = &countingReader{r: stream}
-	in.br = bufio.NewReaderSize(in.dec, bufSize)
 	switch magic {
 	case magicPcapMicroLE, magicPcapMicroBE, magicPcapNanoLE, magicPcapNanoBE:
-		pr, err := pcapgo.NewReader(in.br)
+		size := pcapBuf
+		if hint >= 0 && hint+pcapFileHeaderLen < int64(size) {
+			size = int(hint) + pcapFileHeaderLen
+		}
+		pr, err := newPcapReader(stream, magic, size)
 		if err != nil {
 			return fail(fmt.Errorf("bad pcap file header: %w", in.describeHeader(err)))
 		}
-		if pr.Snaplen() > MaxCaptureLength {
-			// pcapgo accepts records up to the header's snap length;
-			// cap it so a hostile header cannot allow 4 GiB records.
-			pr.SetSnaplen(MaxCaptureLength)
-		}
-		in.lt = LinkType(pr.LinkType())
+		in.lt = pr.linkType()
 		if !in.lt.Supported() {
 			return fail(fmt.Errorf("unsupported link type %d (%s)", uint16(in.lt), in.lt))
 		}
-		in.pcap = pr
+		in.pr = pr
 	case magicPcapng:
+		// The guard checks block and capture lengths before pcapgo
+		// trusts them.
+		ng := &ngGuard{r: io.MultiReader(bytes.NewReader(magic[:]), stream)}
+		// pcapgo reuses a *bufio.Reader of at least 4096 bytes as it is,
+		// so in.dec.n - in.br.Buffered() is pcapgo's position in the
+		// stream.
+		in.dec = &countingReader{r: ng}
+		in.br = bufio.NewReaderSize(in.dec, bufSize)
 		nr, err := pcapgo.NewNgReader(in.br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
 		if err != nil {
 			return fail(fmt.Errorf("bad pcapng section header: %w", in.describeHeader(err)))
@@ -261,54 +282,67 @@ func (in *input) describeHeader(err error) error {
 	return err
 }
 
-// pos is the offset in the decompressed stream of the next byte pcapgo
+// ngPos is the offset in the decompressed stream of the next byte pcapgo
 // will read.
-func (in *input) pos() int64 { return in.dec.n - int64(in.br.Buffered()) }
+func (in *input) ngPos() int64 { return in.dec.n - int64(in.br.Buffered()) }
 
-// read reads the next frame from the pcapgo reader, turning a panic inside
-// the library into an error.
-func (in *input) read() (data []byte, ci gopacket.CaptureInfo, err error) {
+// readNg reads the next pcapng frame, turning a panic inside the library
+// into an error.
+func (in *input) readNg() (data []byte, ci gopacket.CaptureInfo, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("capture reader failed: %v", r)
 		}
 	}()
-	if in.ng != nil {
-		return in.ng.ZeroCopyReadPacketData()
-	}
-	return in.pcap.ZeroCopyReadPacketData()
+	return in.ng.ZeroCopyReadPacketData()
 }
 
-// advance reads the next frame into in.data and in.ci. It returns io.EOF
+// advance reads the next frame into in's pending frame. It returns io.EOF
 // at a clean end and an *InputError for damage.
 func (in *input) advance() error {
-	start := in.pos()
-	data, ci, err := in.read()
+	if in.pr == nil {
+		return in.advanceNg()
+	}
+	start := in.pr.pos()
+	data, ts, sec, nsec, wire, err := in.pr.next()
 	if err != nil {
 		if err == io.EOF {
-			if in.ng != nil || in.pos() == start {
-				return io.EOF
-			}
-			// pcap: a record header was read but its data was not.
-			err = io.ErrUnexpectedEOF
+			return io.EOF
 		}
 		return &InputError{File: in.name, Packet: in.frames + 1, Offset: start, Err: in.describe(err)}
 	}
-	if in.ng != nil {
-		lt, ok := LinkType(0), false
-		if len(ci.AncillaryData) > 0 {
-			var l layers.LinkType
-			l, ok = ci.AncillaryData[0].(layers.LinkType)
-			lt = LinkType(l)
-		}
-		if !ok || !lt.Supported() {
-			return &InputError{File: in.name, Packet: in.frames + 1, Offset: start,
-				Err: fmt.Errorf("pcapng interface %d has unsupported link type %d (%s)", ci.InterfaceIndex, uint16(lt), lt)}
-		}
-		in.lt = lt
-	}
 	in.frames++
-	in.data, in.ci = data, ci
+	in.data, in.ts, in.sec, in.nsec, in.wireLen = data, ts, sec, nsec, wire
+	return nil
+}
+
+// advanceNg is advance for pcapng.
+func (in *input) advanceNg() error {
+	if in.ng == nil {
+		return io.EOF
+	}
+	start := in.ngPos()
+	data, ci, err := in.readNg()
+	if err != nil {
+		if err == io.EOF {
+			return io.EOF
+		}
+		return &InputError{File: in.name, Packet: in.frames + 1, Offset: start, Err: in.describe(err)}
+	}
+	lt, ok := LinkType(0), false
+	if len(ci.AncillaryData) > 0 {
+		var l layers.LinkType
+		l, ok = ci.AncillaryData[0].(layers.LinkType)
+		lt = LinkType(l)
+	}
+	if !ok || !lt.Supported() {
+		return &InputError{File: in.name, Packet: in.frames + 1, Offset: start,
+			Err: fmt.Errorf("pcapng interface %d has unsupported link type %d (%s)", ci.InterfaceIndex, uint16(lt), lt)}
+	}
+	in.lt = lt
+	in.frames++
+	in.data, in.ts, in.wireLen, in.ifIndex = data, ci.Timestamp, ci.Length, ci.InterfaceIndex
+	in.sec, in.nsec = ci.Timestamp.Unix(), int32(ci.Timestamp.Nanosecond())
 	return nil
 }
 
@@ -337,9 +371,12 @@ func (in *input) describe(err error) error {
 // stay for Stats.
 func (in *input) release() error {
 	in.done = true
-	in.pcap, in.ng, in.data = nil, nil, nil
-	in.ci = gopacket.CaptureInfo{}
-	in.br = nil
+	if in.pr != nil {
+		in.pr.release()
+		in.pr = nil
+	}
+	in.ng, in.br, in.data = nil, nil, nil
+	in.ts = time.Time{}
 	var err error
 	if in.closer != nil {
 		err = in.closer.Close()
@@ -348,32 +385,79 @@ func (in *input) release() error {
 	return err
 }
 
-// inputHeap orders inputs by the timestamp of their pending frame.
+// before reports whether a's pending frame goes before b's: by timestamp,
+// ties by input position.
+func before(a, b *input) bool {
+	if a.sec != b.sec {
+		return a.sec < b.sec
+	}
+	if a.nsec != b.nsec {
+		return a.nsec < b.nsec
+	}
+	return a.idx < b.idx
+}
+
+// inputHeap is a binary min-heap of inputs ordered by before.
 type inputHeap []*input
 
-func (h inputHeap) Len() int { return len(h) }
-func (h inputHeap) Less(i, j int) bool {
-	a, b := h[i].ci.Timestamp, h[j].ci.Timestamp
-	if a.Equal(b) {
-		return h[i].idx < h[j].idx
+func (h *inputHeap) push(in *input) {
+	*h = append(*h, in)
+	q := *h
+	i := len(q) - 1
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !before(q[i], q[parent]) {
+			break
+		}
+		q[i], q[parent] = q[parent], q[i]
+		i = parent
 	}
-	return a.Before(b)
 }
-func (h inputHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *inputHeap) Push(x any)   { *h = append(*h, x.(*input)) }
-func (h *inputHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return x
+
+// pop removes and returns the first input; h must not be empty.
+func (h *inputHeap) pop() *input {
+	q := *h
+	top := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q[last] = nil
+	*h = q[:last]
+	h.down(0)
+	return top
+}
+
+// replaceTop returns the first input and puts in in its place; h must not
+// be empty.
+func (h *inputHeap) replaceTop(in *input) *input {
+	top := (*h)[0]
+	(*h)[0] = in
+	h.down(0)
+	return top
+}
+
+func (h inputHeap) down(i int) {
+	n := len(h)
+	for {
+		c := 2*i + 1
+		if c >= n {
+			return
+		}
+		if r := c + 1; r < n && before(h[r], h[c]) {
+			c = r
+		}
+		if !before(h[c], h[i]) {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
 }
 
 // fileSource merges the inputs into one time-ordered stream.
 type fileSource struct {
 	dec    *Decoder
 	inputs []*input
-	ready  inputHeap // inputs with a pending frame
+	ready  inputHeap // inputs with a pending frame, other than last
 	primed int       // inputs[:primed] have had their first read
 	last   *input    // input of the frame delivered last; read it next
 	num    uint64
@@ -389,21 +473,6 @@ func newFileSource(n int) *fileSource {
 	}
 }
 
-// fill reads the next frame of in and queues in, or retires it at its end
-// or on damage.
-func (s *fileSource) fill(in *input) error {
-	err := in.advance()
-	if err == nil {
-		heap.Push(&s.ready, in)
-		return nil
-	}
-	in.release()
-	if err == io.EOF {
-		return nil
-	}
-	return err
-}
-
 // Next implements Source.
 func (s *fileSource) Next(p *Packet) error {
 	if s.closed {
@@ -412,31 +481,48 @@ func (s *fileSource) Next(p *Packet) error {
 	for s.primed < len(s.inputs) {
 		in := s.inputs[s.primed]
 		s.primed++
-		if err := s.fill(in); err != nil {
-			return err
+		if err := in.advance(); err != nil {
+			in.release()
+			if err != io.EOF {
+				return err
+			}
+			continue
 		}
+		s.ready.push(in)
 	}
-	if in := s.last; in != nil {
+	var in *input
+	if last := s.last; last != nil {
 		s.last = nil
-		if err := s.fill(in); err != nil {
-			return err
+		if err := last.advance(); err != nil {
+			last.release()
+			if err != io.EOF {
+				return err
+			}
+		} else if len(s.ready) == 0 || before(last, s.ready[0]) {
+			// The common case, and the only one with a single input:
+			// the input just read stays first.
+			in = last
+		} else {
+			in = s.ready.replaceTop(last)
 		}
 	}
-	if len(s.ready) == 0 {
-		return io.EOF
+	if in == nil {
+		if len(s.ready) == 0 {
+			return io.EOF
+		}
+		in = s.ready.pop()
 	}
-	in := heap.Pop(&s.ready).(*input)
 	s.last = in
 	s.num++
 	p.Num = s.num
 	p.File = in.name
 	p.FileNum = in.frames
-	p.Time = in.ci.Timestamp
+	p.Time = in.ts
 	p.LinkType = in.lt
 	p.Data = in.data
 	p.CapLen = len(in.data)
-	p.WireLen = in.ci.Length
-	p.InterfaceIndex = in.ci.InterfaceIndex
+	p.WireLen = in.wireLen
+	p.InterfaceIndex = in.ifIndex
 	s.dec.Decode(p)
 	s.stats.Packets++
 	s.stats.Bytes += uint64(p.CapLen)
