@@ -17,6 +17,11 @@ import (
 //   - objects (negotiation_reply, data, rst, icmp), endpoints and timestamps
 //     are omitted when they do not exist;
 //   - times are UTC RFC 3339 with nanoseconds, durations float seconds.
+//
+// The structs below are the schema's reference: encoding/json of
+// NewJSONTransfer(t) and NewJSONSession(s) defines the bytes of a line.
+// NewJSON does not build them: it encodes straight from the session records
+// (jsonenc.go), and tests hold the two byte-identical.
 
 // JSONTransfer is the JSON Lines object written for each transfer.
 type JSONTransfer struct {
@@ -297,7 +302,8 @@ var errNil = errors.New("output: nil record")
 type jsonWriter struct {
 	w   io.Writer
 	enc *json.Encoder
-	buf []byte
+	buf []byte  // the line being written, reused
+	je  jsonEnc // the hand encoder's state
 }
 
 // NewJSON returns a Writer that streams JSON Lines to w: one "transfer"
@@ -316,8 +322,7 @@ func (j *jsonWriter) Transfer(t *session.Transfer) error {
 	if t == nil {
 		return errNil
 	}
-	jt := NewJSONTransfer(t)
-	j.buf = append(jt.appendJSON(j.buf[:0]), '\n')
+	j.buf = append(j.je.transfer(j.buf[:0], t), '\n')
 	_, err := j.w.Write(j.buf)
 	return err
 }
@@ -327,8 +332,7 @@ func (j *jsonWriter) Session(s *session.Session) error {
 	if s == nil {
 		return errNil
 	}
-	js := NewJSONSession(s)
-	b, err := js.appendJSON(j.buf[:0])
+	b, err := j.je.session(j.buf[:0], s)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +27,9 @@ const (
 	DefaultArgWidth = 16
 	// minReasonWidth is the narrowest the reason column is ever wrapped to.
 	minReasonWidth = 30
+	// DefaultMaxRows is the most rows the transfers table and the sessions
+	// table each show by default (TableOptions.MaxRows).
+	DefaultMaxRows = 1000
 )
 
 // TableOptions configures NewTable. The zero value is the default layout.
@@ -43,19 +48,155 @@ type TableOptions struct {
 	// FailuresOnly leaves transfers whose verdict is not a failure (ok,
 	// unknown) out of the transfers table; they are still counted.
 	FailuresOnly bool
+	// MaxRows bounds each of the transfers and sessions tables, and so the
+	// writer's memory: it keeps the first MaxRows transfers in the table's
+	// order (failures first, then by time) and MaxRows sessions (those with
+	// failed transfers first, then the earliest), and says under each table
+	// how many rows it left out, per verdict. Every record is still counted
+	// in the verdicts and the summary. 0 means DefaultMaxRows; a negative
+	// value keeps every row.
+	MaxRows int
 }
 
-// tableWriter buffers records and renders tables at Close.
+// tableWriter keeps a bounded number of records (TableOptions.MaxRows per
+// table), counts all of them, and renders the tables at Close.
 type tableWriter struct {
-	w         io.Writer
-	opts      TableOptions
-	transfers []*session.Transfer
-	sessions  []*session.Session
+	w    io.Writer
+	opts TableOptions
+	// transfers are the transfers kept for the table: the first MaxRows in
+	// table order among those eligible (all, or the failures).
+	transfers topN[transferRowKey]
+	// sessions are the sessions kept for the table.
+	sessions topN[sessionRowKey]
+	seq      uint64 // records seen, to order equal keys by arrival
+	// times bounds the times of every record seen.
+	times timeBounds
+	// seen counts every transfer per verdict; eligible those eligible for
+	// the transfers table.
+	seen, eligible map[session.Verdict]int
+	nTransfers     int
+	// nSessions counts every session, failedSessions those with a failed
+	// transfer.
+	nSessions, failedSessions int
 }
 
-// NewTable returns a Writer that buffers every record and, at Close,
-// renders to w (tablewriter v1, batch mode, borderless kubectl-like layout,
-// left-aligned, no trailing spaces):
+// transferRowKey is a transfer with what orders it in the table.
+type transferRowKey struct {
+	tr   *session.Transfer
+	rank int    // verdictRank(tr.Verdict)
+	seq  uint64 // arrival order: equal keys keep it, as a stable sort would
+}
+
+// lessTransfer is the transfers table order: failures first (in the order of
+// session.Verdicts), then by time, then by ID, then by arrival.
+func lessTransfer(a, b transferRowKey) bool {
+	if a.rank != b.rank {
+		return a.rank < b.rank
+	}
+	if !a.tr.Time.Equal(b.tr.Time) {
+		return a.tr.Time.Before(b.tr.Time)
+	}
+	if a.tr.ID != b.tr.ID {
+		return a.tr.ID < b.tr.ID
+	}
+	return a.seq < b.seq
+}
+
+// sessionRowKey is a session with what decides whether it is kept.
+type sessionRowKey struct {
+	s      *session.Session
+	failed bool // it has a failed transfer
+	seq    uint64
+}
+
+// keepSession is the order in which sessions are kept when there are more
+// than MaxRows: those with a failed transfer first, then by start time.
+func keepSession(a, b sessionRowKey) bool {
+	if a.failed != b.failed {
+		return a.failed
+	}
+	return lessSession(a, b)
+}
+
+// lessSession is the sessions table order: by start time, then by ID, then
+// by arrival.
+func lessSession(a, b sessionRowKey) bool {
+	if !a.s.Start.Equal(b.s.Start) {
+		return a.s.Start.Before(b.s.Start)
+	}
+	if a.s.ID != b.s.ID {
+		return a.s.ID < b.s.ID
+	}
+	return a.seq < b.seq
+}
+
+// topN keeps the n least items added, by less, in a max-heap (the greatest
+// kept item at the root, so that a lesser newcomer replaces it in O(log n)).
+// A negative n keeps everything. The zero value with n set is ready to use.
+type topN[T any] struct {
+	n     int
+	less  func(a, b T) bool
+	items []T
+}
+
+// admits reports whether add would keep x.
+func (h *topN[T]) admits(x T) bool {
+	return h.n < 0 || len(h.items) < h.n || (h.n > 0 && h.less(x, h.items[0]))
+}
+
+// add offers x; it is kept if fewer than n items are, or if it is less than
+// the greatest kept one, which is then dropped.
+func (h *topN[T]) add(x T) {
+	switch {
+	case h.n < 0:
+		h.items = append(h.items, x)
+	case len(h.items) < h.n:
+		h.items = append(h.items, x)
+		h.up(len(h.items) - 1)
+	case h.n > 0 && h.less(x, h.items[0]):
+		h.items[0] = x
+		h.down(0)
+	}
+}
+
+func (h *topN[T]) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(h.items[p], h.items[i]) {
+			return
+		}
+		h.items[p], h.items[i] = h.items[i], h.items[p]
+		i = p
+	}
+}
+
+func (h *topN[T]) down(i int) {
+	for {
+		c := 2*i + 1
+		if c >= len(h.items) {
+			return
+		}
+		if r := c + 1; r < len(h.items) && h.less(h.items[c], h.items[r]) {
+			c = r
+		}
+		if !h.less(h.items[i], h.items[c]) {
+			return
+		}
+		h.items[i], h.items[c] = h.items[c], h.items[i]
+		i = c
+	}
+}
+
+// sorted returns the kept items sorted by less (the heap is left as is).
+func (h *topN[T]) sorted(less func(a, b T) bool) []T {
+	out := append([]T(nil), h.items...)
+	sort.Slice(out, func(i, j int) bool { return less(out[i], out[j]) })
+	return out
+}
+
+// NewTable returns a Writer that keeps records and, at Close, renders to w
+// (tablewriter v1, batch mode, borderless kubectl-like layout, left-aligned,
+// no trailing spaces):
 //
 //  1. a title line with the capture date, then the transfers table sorted
 //     failures first (in the order of session.Verdicts), then by time;
@@ -63,28 +204,109 @@ type tableWriter struct {
 //  3. the count per verdict with its meaning;
 //  4. summary lines (packets, bytes, sessions, losses, input errors).
 //
-// Times are UTC "15:04:05.000"; when the capture spans several UTC days the
-// time column carries the date too. Nothing is written before Close.
+// Each table shows at most opts.MaxRows rows (DefaultMaxRows unless set),
+// so memory stays flat on any capture: the transfers kept are the first in
+// the table's order, the sessions kept those with failed transfers first,
+// and a line under a table counts the rows left out. Times are UTC
+// "15:04:05.000"; when the capture spans several UTC days the time column
+// carries the date too. Nothing is written before Close.
 func NewTable(w io.Writer, opts TableOptions) Writer {
-	return &tableWriter{w: w, opts: opts}
+	n := opts.MaxRows
+	if n == 0 {
+		n = DefaultMaxRows
+	}
+	return &tableWriter{
+		w: w, opts: opts,
+		transfers: topN[transferRowKey]{n: n, less: lessTransfer},
+		sessions:  topN[sessionRowKey]{n: n, less: keepSession},
+		seen:      map[session.Verdict]int{},
+		eligible:  map[session.Verdict]int{},
+	}
 }
 
-// Transfer implements Writer; it only buffers.
+// Transfer implements Writer: it counts the transfer and keeps it if it is
+// among the first MaxRows in table order so far.
 func (t *tableWriter) Transfer(tr *session.Transfer) error {
 	if tr == nil {
 		return errNil
 	}
-	t.transfers = append(t.transfers, tr)
+	t.times.see(tr.Time)
+	t.nTransfers++
+	t.seen[tr.Verdict]++
+	if t.opts.FailuresOnly && !tr.Verdict.Failed() {
+		return nil
+	}
+	t.eligible[tr.Verdict]++
+	t.seq++
+	k := transferRowKey{tr: tr, rank: verdictRank(tr.Verdict), seq: t.seq}
+	if t.transfers.admits(k) {
+		k.tr = tableTransfer(tr)
+		t.transfers.add(k)
+	}
 	return nil
 }
 
-// Session implements Writer; it only buffers.
+// tableTransfer copies the fields of tr that the transfers table shows. The
+// writer keeps copies, not the tracker's records, which sit inside its
+// larger per-transfer state (and that inside the session's): keeping a
+// record would keep all of that alive.
+func tableTransfer(tr *session.Transfer) *session.Transfer {
+	return &session.Transfer{
+		ID: tr.ID, SessionID: tr.SessionID, Client: tr.Client, Server: tr.Server,
+		Mode: tr.Mode, Negotiation: tr.Negotiation, Endpoint: tr.Endpoint, Time: tr.Time,
+		Command: tr.Command, CommandArg: tr.CommandArg, Verdict: tr.Verdict, Reason: tr.Reason,
+		Flags: slices.Clone(tr.Flags),
+	}
+}
+
+// tableSession copies the fields of s that the sessions table shows (see
+// tableTransfer).
+func tableSession(s *session.Session) *session.Session {
+	return &session.Session{
+		ID: s.ID, Client: s.Client, Server: s.Server, Start: s.Start, End: s.End,
+		Greeting: s.Greeting, System: s.System, User: s.User, TLS: s.TLS, Gaps: s.Gaps,
+		GapBytes: s.GapBytes, MidStream: s.MidStream, DetectedBy: s.DetectedBy,
+		Verdicts: maps.Clone(s.Verdicts), Closed: s.Closed,
+	}
+}
+
+// Session implements Writer: it counts the session and keeps it if it is
+// among the MaxRows sessions to show so far.
 func (t *tableWriter) Session(s *session.Session) error {
 	if s == nil {
 		return errNil
 	}
-	t.sessions = append(t.sessions, s)
+	t.times.see(s.Start)
+	t.times.see(s.End)
+	_, failed := countTotals(s.Verdicts)
+	t.nSessions++
+	if failed > 0 {
+		t.failedSessions++
+	}
+	t.seq++
+	k := sessionRowKey{s: s, failed: failed > 0, seq: t.seq}
+	if t.sessions.admits(k) {
+		k.s = tableSession(s)
+		t.sessions.add(k)
+	}
 	return nil
+}
+
+// timeBounds are the earliest and latest of the times it has seen (zero
+// times are ignored).
+type timeBounds struct{ first, last time.Time }
+
+// see widens the bounds to include ts.
+func (b *timeBounds) see(ts time.Time) {
+	if ts.IsZero() {
+		return
+	}
+	if b.first.IsZero() || ts.Before(b.first) {
+		b.first = ts
+	}
+	if b.last.IsZero() || ts.After(b.last) {
+		b.last = ts
+	}
 }
 
 // Close implements Writer: it renders everything with a single Write call.
@@ -109,29 +331,13 @@ func (t *tableWriter) Close(sum *session.Summary) error {
 	return err
 }
 
-// bounds returns the earliest and latest time known to the run.
+// bounds returns the earliest and latest time known to the run: the
+// summary's and those of every record seen.
 func (t *tableWriter) bounds(sum *session.Summary) (first, last time.Time) {
-	see := func(ts time.Time) {
-		if ts.IsZero() {
-			return
-		}
-		if first.IsZero() || ts.Before(first) {
-			first = ts
-		}
-		if last.IsZero() || ts.After(last) {
-			last = ts
-		}
-	}
-	see(sum.First)
-	see(sum.Last)
-	for _, tr := range t.transfers {
-		see(tr.Time)
-	}
-	for _, s := range t.sessions {
-		see(s.Start)
-		see(s.End)
-	}
-	return first, last
+	b := t.times
+	b.see(sum.First)
+	b.see(sum.Last)
+	return b.first, b.last
 }
 
 // timeLayout picks the time column layout: time of day when the run lies
@@ -165,27 +371,41 @@ func tableTime(ts time.Time, layout string) string {
 	return ts.UTC().Format(layout)
 }
 
-// sortedTransfers returns the transfers to show, failures first (in the
-// order of session.Verdicts), then by time, then by ID.
+// sortedTransfers returns the transfers kept to show, failures first (in
+// the order of session.Verdicts), then by time, then by ID.
 func (t *tableWriter) sortedTransfers() []*session.Transfer {
-	out := make([]*session.Transfer, 0, len(t.transfers))
-	for _, tr := range t.transfers {
-		if t.opts.FailuresOnly && !tr.Verdict.Failed() {
-			continue
-		}
-		out = append(out, tr)
+	keys := t.transfers.sorted(lessTransfer)
+	out := make([]*session.Transfer, len(keys))
+	for i, k := range keys {
+		out[i] = k.tr
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if ra, rb := verdictRank(a.Verdict), verdictRank(b.Verdict); ra != rb {
-			return ra < rb
-		}
-		if !a.Time.Equal(b.Time) {
-			return a.Time.Before(b.Time)
-		}
-		return a.ID < b.ID
-	})
 	return out
+}
+
+// omittedTransfers returns the count per verdict of the eligible transfers
+// that were not kept, and their total.
+func (t *tableWriter) omittedTransfers() (map[session.Verdict]int, int) {
+	om := make(map[session.Verdict]int, len(t.eligible))
+	for v, n := range t.eligible {
+		om[v] = n
+	}
+	for _, k := range t.transfers.items {
+		om[k.tr.Verdict]--
+	}
+	total := 0
+	for v, n := range om {
+		if n == 0 {
+			delete(om, v)
+		}
+		total += n
+	}
+	return om, total
+}
+
+// moreLine is the line written under a table whose rows were capped.
+func moreLine(n int, what, detail string) string {
+	return "... " + strconv.Itoa(n) + " more " + what + " not shown (" + detail +
+		"); --format json or --format text lists every one\n"
 }
 
 // transferHeader is the header of the transfers table.
@@ -241,8 +461,19 @@ func (t *tableWriter) renderTransfers(b *bytes.Buffer, sum *session.Summary, lay
 	if err := renderTable(b, transferHeader, cells, widths); err != nil {
 		return err
 	}
+	if om, n := t.omittedTransfers(); n > 0 {
+		b.WriteString(moreLine(n, pluralWord(n, "transfer"), countsPhrase(om)))
+	}
 	b.WriteString("\n")
 	return nil
+}
+
+// pluralWord returns word, or its plural when n is not 1.
+func pluralWord(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 // reasonWidth returns the width to wrap the reason column at, or 0 when
@@ -292,18 +523,17 @@ var sessionHeader = []string{"session", "client", "server", "start", "duration",
 const maxSoftware = 28
 
 func (t *tableWriter) renderSessions(b *bytes.Buffer, layout string) error {
-	if len(t.sessions) == 0 {
+	if len(t.sessions.items) == 0 {
 		return nil
 	}
-	ss := append([]*session.Session(nil), t.sessions...)
-	sort.SliceStable(ss, func(i, j int) bool {
-		if !ss[i].Start.Equal(ss[j].Start) {
-			return ss[i].Start.Before(ss[j].Start)
+	keys := t.sessions.sorted(lessSession)
+	cells := make([][]string, 0, len(keys))
+	keptFailed := 0
+	for _, k := range keys {
+		s := k.s
+		if k.failed {
+			keptFailed++
 		}
-		return ss[i].ID < ss[j].ID
-	})
-	cells := make([][]string, 0, len(ss))
-	for _, s := range ss {
 		total, failed := countTotals(s.Verdicts)
 		tls := "no"
 		if s.TLS {
@@ -339,18 +569,28 @@ func (t *tableWriter) renderSessions(b *bytes.Buffer, layout string) error {
 	if err := renderTable(b, sessionHeader, cells, nil); err != nil {
 		return err
 	}
+	if n := t.nSessions - len(keys); n > 0 {
+		f := t.failedSessions - keptFailed
+		var detail string
+		switch ok := n - f; {
+		case f > 0 && ok > 0:
+			detail = strconv.Itoa(f) + " with failed transfers, " + strconv.Itoa(ok) + " without"
+		case f > 0:
+			detail = strconv.Itoa(f) + " with failed transfers"
+		default:
+			detail = strconv.Itoa(ok) + " without failed transfers"
+		}
+		b.WriteString(moreLine(n, pluralWord(n, "session"), detail))
+	}
 	b.WriteString("\n")
 	return nil
 }
 
 func (t *tableWriter) renderVerdicts(b *bytes.Buffer, sum *session.Summary) error {
 	counts := sum.Verdicts
-	if len(counts) == 0 && len(t.transfers) > 0 {
-		// Fall back to what was rendered when the summary carries no counts.
-		counts = map[session.Verdict]int{}
-		for _, tr := range t.transfers {
-			counts[tr.Verdict]++
-		}
+	if len(counts) == 0 && t.nTransfers > 0 {
+		// Fall back to the transfers seen when the summary carries no counts.
+		counts = t.seen
 	}
 	oc := orderedCounts(counts, false)
 	if len(oc) == 0 {

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,7 @@ func main() {
 type options struct {
 	reads         []string
 	format        string
+	maxRows       int
 	ports         []string
 	showPasswords bool
 	expectTimeout time.Duration
@@ -93,6 +95,7 @@ func newFlags(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.StringVarP(&o.live.write, "write", "w", "", "also write the packets read (-r or -i) to `FILE` as pcapng")
 	fs.BoolVar(&o.live.ftpOnly, "ftp-only", false, "with -w: write only FTP control packets and data-connection evidence")
 	fs.StringVarP(&o.format, "format", "F", "table", "output `format`: table, json (JSON Lines) or text")
+	fs.IntVar(&o.maxRows, "max-rows", output.DefaultMaxRows, "table format: show at most `N` transfers and N sessions, failures first; all are counted (0 = no limit)")
 	fs.StringSliceVar(&o.ports, "ports", nil, "extra TCP `ports` carrying FTP control channels, e.g. 2121,8021 (21 is always included)")
 	fs.BoolVar(&o.showPasswords, "show-passwords", false, "show PASS arguments instead of masking them")
 	fs.DurationVar(&o.expectTimeout, "expect-timeout", 120*time.Second, "how long a negotiation waits for its data connection (capture time)")
@@ -133,6 +136,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return exitOK
 	}
+	if o.maxRows < 0 {
+		fmt.Fprintf(stderr, "ftpsniff: --max-rows: %d is negative (0 shows every row)\n", o.maxRows)
+		return exitUsage
+	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "ftpsniff: unexpected arguments %q (give capture files with -r)\n", fs.Args())
 		return exitUsage
@@ -168,14 +175,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		cfg.Session.ControlPorts = append(cfg.Session.ControlPorts, uint16(n))
 	}
+	// Reading files, the records are written through one large buffer
+	// (one write(2) per 256 KiB instead of one per record), flushed once Run
+	// has written the summary. Live, and reading a pipe on stdin (tcpdump
+	// -w - | ftpsniff -r -), every record is written as soon as it is
+	// decided: no buffering.
+	out, flush := bufferOutput(stdout, streams(&o, stdin))
 	var w output.Writer
 	switch o.format {
 	case "table":
-		w = output.NewTable(stdout, output.TableOptions{})
+		w = output.NewTable(out, output.TableOptions{MaxRows: tableMaxRows(o.maxRows)})
 	case "json":
-		w = output.NewJSON(stdout)
+		w = output.NewJSON(out)
 	case "text":
-		w = output.NewText(stdout)
+		w = output.NewText(out)
 	default:
 		fmt.Fprintf(stderr, "ftpsniff: --format: unknown format %q (table, json or text)\n", o.format)
 		return exitUsage
@@ -205,6 +218,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		cfg.Progress = newProgress(stderr).report
 	}
 	sum, err := ftpsniff.Run(ctx, src, cfg, w)
+	// Flush before anything else is said on stderr, so that a terminal
+	// shows the report first. Run has written the summary whatever happened
+	// (damaged input, Ctrl-C, a failed write), so this is the one exit path
+	// that has output to flush; a failure to write it wins over damaged
+	// input (exit 1, not 3).
+	if ferr := flush(); ferr != nil && (err == nil || errors.Is(err, ftpsniff.ErrDamagedInput)) {
+		err = ferr
+	}
 	for _, e := range sum.InputErrors {
 		fmt.Fprintf(stderr, "ftpsniff: %s\n", e)
 	}
@@ -229,6 +250,55 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	default:
 		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 		return exitInput
+	}
+}
+
+// tableMaxRows maps --max-rows (0 = every row) to TableOptions.MaxRows
+// (negative = every row).
+func tableMaxRows(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// outputBufferSize is the size of the stdout buffer used for file input.
+const outputBufferSize = 256 << 10
+
+// streams reports whether the report must reach stdout record by record, as
+// verdicts are decided: when capturing live (-i), and when reading standard
+// input that is not a regular file (a pipe from a running tcpdump, say).
+func streams(o *options, stdin io.Reader) bool {
+	if o.live.iface != "" {
+		return true
+	}
+	for _, n := range o.reads {
+		if n != "-" {
+			continue
+		}
+		f, ok := stdin.(*os.File)
+		if !ok {
+			return false // an in-memory reader (tests): it ends by itself
+		}
+		st, err := f.Stat()
+		return err != nil || !st.Mode().IsRegular()
+	}
+	return false
+}
+
+// bufferOutput returns the writer the report goes to and the function that
+// flushes it: stdout itself and a no-op when streaming, otherwise a buffer
+// of outputBufferSize bytes in front of stdout.
+func bufferOutput(stdout io.Writer, streaming bool) (io.Writer, func() error) {
+	if streaming {
+		return stdout, func() error { return nil }
+	}
+	bw := bufio.NewWriterSize(stdout, outputBufferSize)
+	return bw, func() error {
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("writing output: %w", err)
+		}
+		return nil
 	}
 }
 
