@@ -5,10 +5,8 @@
 package session
 
 import (
-	"bytes"
 	"cmp"
 	"container/heap"
-	"encoding/binary"
 	"net/netip"
 	"slices"
 	"time"
@@ -44,7 +42,7 @@ type Tracker struct {
 
 	ctrlPorts [65536 / 64]uint64 // bitmap of configured control ports
 
-	flows       map[connKey]flowRef // control sessions and data connections by 4-tuple, either direction
+	flows       map[flowKey]flowRef // control sessions and data connections by 4-tuple, either direction
 	live        map[uint64]*session // live sessions by ID
 	nextSession uint64
 	nextXfer    uint64
@@ -144,7 +142,7 @@ func NewTracker(cfg Config, sink Sink) *Tracker {
 	t := &Tracker{
 		cfg:        cfg,
 		sink:       sink,
-		flows:      make(map[connKey]flowRef),
+		flows:      make(map[flowKey]flowRef),
 		tentative:  make(map[flowKey]*session),
 		ended:      make(map[flowKey]endedConn),
 		live:       make(map[uint64]*session),
@@ -248,7 +246,7 @@ func (t *Tracker) Close() Summary {
 // new data connection, or a new control channel.
 func (t *Tracker) tcp(p *decode.Packet) bool {
 	k := flowKey{netip.AddrPortFrom(p.Src, p.TCP.SrcPort), netip.AddrPortFrom(p.Dst, p.TCP.DstPort)}
-	ref := t.flows[k.conn()]
+	ref := t.flows[k.canon()]
 	fl := p.TCP.Flags
 	syn := fl.Has(decode.SYN) && !fl.Has(decode.ACK)
 	if s := ref.s; s != nil {
@@ -303,43 +301,12 @@ type flowRef struct {
 	c *dataConn
 }
 
-// connKey identifies a TCP connection in the flows map: both endpoints
-// (16 address bytes, 2 port bytes and an IPv4 mark each), the lower one
-// first, so both directions share an entry. As bytes it hashes and
-// compares as one block of memory.
-type connKey [2 * endpointKeyLen]byte
-
-const endpointKeyLen = 19
-
-// conn returns the connKey of k's connection.
-func (k flowKey) conn() connKey {
-	var a, b [endpointKeyLen]byte
-	putEndpoint(&a, k.src)
-	putEndpoint(&b, k.dst)
-	if bytes.Compare(a[:], b[:]) > 0 {
-		a, b = b, a
-	}
-	var c connKey
-	copy(c[:endpointKeyLen], a[:])
-	copy(c[endpointKeyLen:], b[:])
-	return c
-}
-
-func putEndpoint(b *[endpointKeyLen]byte, ap netip.AddrPort) {
-	a := ap.Addr()
-	*(*[16]byte)(b[:16]) = a.As16()
-	binary.BigEndian.PutUint16(b[16:18], ap.Port())
-	if a.Is4() {
-		b[18] = 1
-	}
-}
-
 // flow returns what the tracker follows on k's connection.
-func (t *Tracker) flow(k flowKey) flowRef { return t.flows[k.conn()] }
+func (t *Tracker) flow(k flowKey) flowRef { return t.flows[k.canon()] }
 
 // setFlow records s (when non-nil) or c on the 4-tuple k.
 func (t *Tracker) setFlow(k flowKey, s *session, c *dataConn) {
-	ck := k.conn()
+	ck := k.canon()
 	ref := t.flows[ck]
 	if s != nil {
 		ref.s = s
@@ -352,7 +319,7 @@ func (t *Tracker) setFlow(k flowKey, s *session, c *dataConn) {
 
 // clearFlow forgets s (when non-nil) or c on the 4-tuple k, if still there.
 func (t *Tracker) clearFlow(k flowKey, s *session, c *dataConn) {
-	ck := k.conn()
+	ck := k.canon()
 	ref, ok := t.flows[ck]
 	if !ok {
 		return
