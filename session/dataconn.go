@@ -1,7 +1,9 @@
 package session
 
 import (
+	"container/heap"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/decode"
@@ -16,6 +18,10 @@ type dataConn struct {
 	ack   bool      // the connector acknowledged the SYN-ACK
 	// packets counts the packets seen on the connection.
 	packets uint32
+	// quietAt and quietIdx place a decided connection in Tracker.decided
+	// (quietIdx is -1 when it is not there).
+	quietAt  time.Time
+	quietIdx int
 }
 
 // dataSYN handles a SYN that belongs to no known connection: match it to a
@@ -34,7 +40,7 @@ func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) bool {
 		t.sum.StateLimitDrops++
 		return false
 	}
-	c := &dataConn{key: k, isn: p.TCP.Seq}
+	c := &dataConn{key: k, isn: p.TCP.Seq, quietIdx: -1}
 	c.rec.Connector, c.rec.Listener = k.src, k.dst
 	t.setFlow(k, nil, c)
 	t.dataPacket(c, p, true)
@@ -154,44 +160,77 @@ func (t *Tracker) expireUnclaimed() {
 	}
 	clear(t.unclaimed[len(kept):])
 	t.unclaimed = kept
-	if !t.exhaustive && t.now.Before(t.decidedCheck) {
-		return // none can have gone quiet yet
+	if t.exhaustive {
+		for _, c := range slices.Clone(t.decided) {
+			idle := t.now.Sub(c.rec.LastSeen)
+			if idle > t.cfg.UnclaimedTTL && (c.rec.Closed || !c.rec.Established || idle > t.cfg.ControlIdle) {
+				t.forgetDecided(c)
+			}
+		}
+		return
 	}
-	// Keep the earliest time one of those kept may go quiet; a packet on
-	// one of them moves it (see dataPacket).
-	var next time.Time
-	keptD := t.decided[:0]
-	for _, c := range t.decided {
-		idle := t.now.Sub(c.rec.LastSeen)
-		if idle > t.cfg.UnclaimedTTL && (c.rec.Closed || !c.rec.Established || idle > t.cfg.ControlIdle) {
-			t.clearFlow(c.key, nil, c)
-			continue
-		}
-		keptD = append(keptD, c)
-		at := c.rec.LastSeen.Add(t.cfg.ControlIdle)
-		if c.rec.Closed || !c.rec.Established {
-			at = c.rec.LastSeen.Add(t.cfg.UnclaimedTTL)
-		}
-		if next.IsZero() || at.Before(next) {
-			next = at
-		}
+	for len(t.decided) > 0 && t.decided[0].quietAt.Before(t.now) {
+		t.forgetDecided(t.decided[0])
 	}
-	clear(t.decided[len(keptD):])
-	t.decided = keptD
-	t.decidedCheck = next
 }
 
-// addDecided keeps c, whose transfer has its verdict, for expireUnclaimed.
+// quietAfter is when decided connection c goes quiet unless it sees more
+// packets: UnclaimedTTL after its last packet once it closed (or never got
+// established), ControlIdle after it while it stays open.
+func (t *Tracker) quietAfter(c *dataConn) time.Time {
+	d := t.cfg.UnclaimedTTL
+	if c.rec.Established && !c.rec.Closed {
+		d = max(d, t.cfg.ControlIdle)
+	}
+	return c.rec.LastSeen.Add(d)
+}
+
+// forgetDecided drops a decided connection that went quiet.
+func (t *Tracker) forgetDecided(c *dataConn) {
+	if c.quietIdx >= 0 {
+		heap.Remove(&t.decided, c.quietIdx)
+	}
+	t.clearFlow(c.key, nil, c)
+}
+
+// addDecided keeps c, whose transfer has its verdict, until it goes quiet.
 func (t *Tracker) addDecided(c *dataConn) {
-	t.decided = append(t.decided, c)
-	t.noteQuiet(c.rec.LastSeen)
+	c.quietAt = t.quietAfter(c)
+	heap.Push(&t.decided, c)
 }
 
-// noteQuiet lowers decidedCheck for a decided connection last seen at.
-func (t *Tracker) noteQuiet(at time.Time) {
-	if w := at.Add(t.cfg.UnclaimedTTL); w.Before(t.decidedCheck) {
-		t.decidedCheck = w
+// decidedChanged moves a decided connection that saw a packet in the heap.
+func (t *Tracker) decidedChanged(c *dataConn) {
+	if c.quietIdx < 0 {
+		return
 	}
+	if q := t.quietAfter(c); !q.Equal(c.quietAt) {
+		c.quietAt = q
+		heap.Fix(&t.decided, c.quietIdx)
+	}
+}
+
+// quietHeap orders decided data connections by quietAt.
+type quietHeap []*dataConn
+
+func (h quietHeap) Len() int           { return len(h) }
+func (h quietHeap) Less(i, j int) bool { return h[i].quietAt.Before(h[j].quietAt) }
+func (h quietHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].quietIdx, h[j].quietIdx = i, j
+}
+func (h *quietHeap) Push(x any) {
+	c := x.(*dataConn)
+	c.quietIdx = len(*h)
+	*h = append(*h, c)
+}
+func (h *quietHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	c.quietIdx = -1
+	return c
 }
 
 // tlsSessionFor returns the latest live encrypted session between the
@@ -235,8 +274,6 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 	c.packets++
 	if c.owner != nil {
 		c.owner.touch()
-	} else {
-		t.noteQuiet(p.Time)
 	}
 	fl := p.TCP.Flags
 	n := uint64(max(p.PayloadLen, len(p.Payload)))
@@ -276,6 +313,9 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 	if fl.Has(decode.FIN) && r.Established {
 		r.Closed = true
 	}
+	if c.owner == nil {
+		t.decidedChanged(c)
+	}
 	return c.packets <= evidencePackets || fl&(decode.SYN|decode.FIN|decode.RST) != 0
 }
 
@@ -302,7 +342,7 @@ func (t *Tracker) icmp(p *decode.Packet) bool {
 	if c.owner != nil {
 		c.owner.touch()
 	} else {
-		t.noteQuiet(p.Time)
+		t.decidedChanged(c)
 	}
 	return true
 }

@@ -49,6 +49,9 @@ func TestShortcutsMatchExhaustive(t *testing.T) {
 	for name, data := range inputs {
 		fast := trackAll(t, data, false)
 		ref := trackAll(t, data, true)
+		if !slices.Equal(fast.flows, ref.flows) {
+			t.Errorf("%s: tracked connections over time %v, exhaustive %v", name, fast.flows, ref.flows)
+		}
 		if len(fast.transfers) != len(ref.transfers) || len(fast.sessions) != len(ref.sessions) {
 			t.Errorf("%s: %d transfers, %d sessions; exhaustive: %d, %d", name,
 				len(fast.transfers), len(fast.sessions), len(ref.transfers), len(ref.sessions))
@@ -80,7 +83,10 @@ func trackAll(t *testing.T, data []byte, exhaustive bool) *recorder {
 	tr := NewTracker(Config{}, r)
 	tr.exhaustive = exhaustive
 	var p decode.Packet
-	for {
+	for n := 0; ; n++ {
+		if n%1000 == 0 {
+			r.flows = append(r.flows, len(tr.flows))
+		}
 		err := src.Next(&p)
 		if errors.Is(err, io.EOF) {
 			break

@@ -37,8 +37,8 @@ type Tracker struct {
 
 	now      time.Time // capture clock: the latest timestamp seen
 	first    time.Time
-	lastTick time.Time
-	lastGC   time.Time
+	nextTick time.Time // when the timers run next (every 250 ms)
+	nextGC   time.Time // when the per-second expiry runs next
 
 	ctrlPorts [65536 / 64]uint64 // bitmap of configured control ports
 
@@ -67,10 +67,8 @@ type Tracker struct {
 
 	unclaimed []*dataConn // SYNs that matched no negotiation yet
 	// decided are data connections whose transfer has its verdict: they are
-	// kept for their counters until they go quiet, which none can before
-	// decidedCheck (capture time; zero: check at the next second).
-	decided      []*dataConn
-	decidedCheck time.Time
+	// kept for their counters until they go quiet (by quietAt).
+	decided quietHeap
 	// byEndpoint indexes negotiations waiting for data connections by the
 	// endpoints their SYNs may go to (see transfer.listenKeys).
 	byEndpoint map[netip.AddrPort][]*transfer
@@ -209,12 +207,12 @@ func (t *Tracker) Advance(now time.Time) {
 	if now.After(t.now) {
 		t.now = now
 	}
-	if t.now.Sub(t.lastTick) < 250*time.Millisecond {
+	if t.now.Before(t.nextTick) {
 		return
 	}
-	t.lastTick = t.now
-	if t.now.Sub(t.lastGC) >= time.Second {
-		t.lastGC = t.now
+	t.nextTick = t.now.Add(250 * time.Millisecond)
+	if !t.now.Before(t.nextGC) {
+		t.nextGC = t.now.Add(time.Second)
 		if len(t.reorder) > 0 {
 			t.flushReordered()
 		}

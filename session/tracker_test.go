@@ -14,6 +14,7 @@ import (
 type recorder struct {
 	transfers []Transfer
 	sessions  []Session
+	flows     []int // tracked connections, sampled (equivalence tests)
 }
 
 func (r *recorder) Transfer(t *Transfer) { r.transfers = append(r.transfers, *t) }
