@@ -101,10 +101,7 @@ func (s *session) finishRecord() {
 // control feeds a control-channel packet; fromClient says its direction.
 func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 	if p.Time.After(s.lastSeen) {
-		s.lastSeen = p.Time
-	}
-	if p.Time.After(s.rec.End) {
-		s.rec.End = p.Time
+		s.lastSeen = p.Time // s.rec.End follows lastSeen (see endSession)
 	}
 	fl := p.TCP.Flags
 	if fromClient && fl.Has(decode.SYN) && !fl.Has(decode.ACK) {

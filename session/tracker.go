@@ -177,11 +177,18 @@ func (t *Tracker) Packet(p *decode.Packet) bool {
 		t.sum.Undecoded++
 	}
 	if !p.Time.IsZero() {
-		if t.first.IsZero() || p.Time.Before(t.first) {
-			t.first = p.Time
-		}
+		// In a time-ordered capture the clock moves with nearly every
+		// packet; the first timestamp can only be earlier when it does not.
 		if p.Time.After(t.now) {
-			t.Advance(p.Time)
+			if t.first.IsZero() {
+				t.first = p.Time
+			}
+			t.now = p.Time
+			if !t.now.Before(t.nextTick) {
+				t.runTimers()
+			}
+		} else if t.first.IsZero() || p.Time.Before(t.first) {
+			t.first = p.Time
 		}
 	}
 	if p.Fragment && p.Proto == 6 && p.IPVersion != 0 {
@@ -207,9 +214,14 @@ func (t *Tracker) Advance(now time.Time) {
 	if now.After(t.now) {
 		t.now = now
 	}
-	if t.now.Before(t.nextTick) {
-		return
+	if !t.now.Before(t.nextTick) {
+		t.runTimers()
 	}
+}
+
+// runTimers runs the timers that are due at t.now (every 250 ms, and some
+// every second).
+func (t *Tracker) runTimers() {
 	t.nextTick = t.now.Add(250 * time.Millisecond)
 	if !t.now.Before(t.nextGC) {
 		t.nextGC = t.now.Add(time.Second)

@@ -1,6 +1,9 @@
 package ftp
 
-import "strings"
+import (
+	"encoding/binary"
+	"strings"
+)
 
 // LineFlags describe how a line was framed on the wire.
 type LineFlags uint8
@@ -95,15 +98,7 @@ func (s *LineSplitter) Feed(b []byte, emit func(line []byte, f LineFlags)) {
 	for len(b) > 0 {
 		// Fast path: copy a run of ordinary bytes at once.
 		if s.tel == telNone && !s.cr {
-			i := 0
-			for i < len(b) {
-				c := b[i]
-				if c < 0x20 || c >= 0x7f {
-					break
-				}
-				i++
-			}
-			if i > 0 {
+			if i := plainRun(b); i > 0 {
 				s.appendRun(b[:i])
 				b = b[i:]
 				continue
@@ -230,4 +225,26 @@ func (s *LineSplitter) Buffered() int {
 		n++
 	}
 	return n
+}
+
+// plainRun returns the length of the leading run of printable ASCII bytes
+// (0x20 to 0x7e) in b, looking at eight bytes at a time.
+func plainRun(b []byte) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// A byte below 0x20 borrows into its high bit; one at 0x7f or above
+		// has it set after adding 1. Either word test may also flag a
+		// later byte, never miss the first: the byte loop below decides.
+		if ((w-0x20*ones)&^w|(w+ones)|w)&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c >= 0x7f {
+			break
+		}
+	}
+	return i
 }

@@ -156,3 +156,30 @@ func BenchmarkLineSplitter(b *testing.B) {
 	}
 	_ = n
 }
+
+// TestPlainRun checks the word-at-a-time scan against the byte loop for
+// every byte value at every position of runs of several lengths.
+func TestPlainRun(t *testing.T) {
+	slow := func(b []byte) int {
+		for i, c := range b {
+			if c < 0x20 || c >= 0x7f {
+				return i
+			}
+		}
+		return len(b)
+	}
+	for n := 0; n <= 19; n++ {
+		for pos := 0; pos < n; pos++ {
+			for v := 0; v < 256; v++ {
+				b := make([]byte, n)
+				for i := range b {
+					b[i] = byte('A' + i%26)
+				}
+				b[pos] = byte(v)
+				if got, want := plainRun(b), slow(b); got != want {
+					t.Fatalf("plainRun(%q) = %d, want %d", b, got, want)
+				}
+			}
+		}
+	}
+}
