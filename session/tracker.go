@@ -42,7 +42,12 @@ type Tracker struct {
 
 	ctrlPorts [65536 / 64]uint64 // bitmap of configured control ports
 
-	flows       map[flowKey]flowRef // control sessions and data connections by 4-tuple, either direction
+	flows map[flowKey]flowRef // control sessions and data connections by canonical 4-tuple
+	// lastFlow (either direction) was looked up last and found lastRef;
+	// any change to flows clears lastFlowOK.
+	lastFlow    flowKey
+	lastRef     flowRef
+	lastFlowOK  bool
 	live        map[uint64]*session // live sessions by ID
 	nextSession uint64
 	nextXfer    uint64
@@ -256,7 +261,7 @@ func (t *Tracker) Close() Summary {
 // new data connection, or a new control channel.
 func (t *Tracker) tcp(p *decode.Packet) bool {
 	k := flowKey{netip.AddrPortFrom(p.Src, p.TCP.SrcPort), netip.AddrPortFrom(p.Dst, p.TCP.DstPort)}
-	ref := t.flows[k.canon()]
+	ref := t.flow(k)
 	fl := p.TCP.Flags
 	syn := fl.Has(decode.SYN) && !fl.Has(decode.ACK)
 	if s := ref.s; s != nil {
@@ -311,11 +316,21 @@ type flowRef struct {
 	c *dataConn
 }
 
-// flow returns what the tracker follows on k's connection.
-func (t *Tracker) flow(k flowKey) flowRef { return t.flows[k.canon()] }
+// flow returns what the tracker follows on k's connection. The last
+// connection looked up is remembered: packets of one connection tend to
+// come in runs (a data transfer, a command and its reply and their ACKs).
+func (t *Tracker) flow(k flowKey) flowRef {
+	if t.lastFlowOK && (k == t.lastFlow || k.src == t.lastFlow.dst && k.dst == t.lastFlow.src) {
+		return t.lastRef
+	}
+	ref := t.flows[k.canon()]
+	t.lastFlow, t.lastRef, t.lastFlowOK = k, ref, true
+	return ref
+}
 
 // setFlow records s (when non-nil) or c on the 4-tuple k.
 func (t *Tracker) setFlow(k flowKey, s *session, c *dataConn) {
+	t.lastFlowOK = false
 	ck := k.canon()
 	ref := t.flows[ck]
 	if s != nil {
@@ -329,6 +344,7 @@ func (t *Tracker) setFlow(k flowKey, s *session, c *dataConn) {
 
 // clearFlow forgets s (when non-nil) or c on the 4-tuple k, if still there.
 func (t *Tracker) clearFlow(k flowKey, s *session, c *dataConn) {
+	t.lastFlowOK = false
 	ck := k.canon()
 	ref, ok := t.flows[ck]
 	if !ok {
