@@ -32,9 +32,9 @@ func (e *jsonEnc) transfer(b []byte, t *session.Transfer) []byte {
 	b = strconv.AppendUint(b, t.SessionID, 10)
 	b = e.optTime(b, `,"time":"`, t.Time)
 	b = append(b, `,"client":`...)
-	b = appendJSONAddrPort(b, t.Client)
+	b = e.addrPort(b, t.Client)
 	b = append(b, `,"server":`...)
-	b = appendJSONAddrPort(b, t.Server)
+	b = e.addrPort(b, t.Server)
 	b = append(b, `,"mode":`...)
 	b = appendJSONString(b, string(t.Mode))
 	b = append(b, `,"negotiation":`...)
@@ -47,7 +47,7 @@ func (e *jsonEnc) transfer(b []byte, t *session.Transfer) []byte {
 	}
 	if t.Endpoint.IsValid() {
 		b = append(b, `,"endpoint":`...)
-		b = appendJSONAddrPort(b, t.Endpoint)
+		b = e.addrPort(b, t.Endpoint)
 	}
 	b = append(b, `,"command":`...)
 	b = appendJSONString(b, t.Command)
@@ -99,9 +99,9 @@ func (e *jsonEnc) reply(b []byte, r *session.Reply) []byte {
 // data appends d as encoding/json marshals its JSONData.
 func (e *jsonEnc) data(b []byte, d *session.DataConn) []byte {
 	b = append(b, `{"connector":`...)
-	b = appendJSONAddrPort(b, d.Connector)
+	b = e.addrPort(b, d.Connector)
 	b = append(b, `,"listener":`...)
-	b = appendJSONAddrPort(b, d.Listener)
+	b = e.addrPort(b, d.Listener)
 	b = append(b, `,"syns":`...)
 	b = strconv.AppendInt(b, int64(d.SYNs), 10)
 	b = e.optTime(b, `,"first_syn":"`, d.FirstSYN)
@@ -159,9 +159,9 @@ func (e *jsonEnc) session(b []byte, s *session.Session) ([]byte, error) {
 	b = append(b, `{"type":"session","id":`...)
 	b = strconv.AppendUint(b, s.ID, 10)
 	b = append(b, `,"client":`...)
-	b = appendJSONAddrPort(b, s.Client)
+	b = e.addrPort(b, s.Client)
 	b = append(b, `,"server":`...)
-	b = appendJSONAddrPort(b, s.Server)
+	b = e.addrPort(b, s.Server)
 	b = e.optTime(b, `,"start":"`, s.Start)
 	b = e.optTime(b, `,"end":"`, s.End)
 	b = append(b, `,"duration":`...)
@@ -461,6 +461,44 @@ func appendJSONTime(b []byte, t time.Time) []byte {
 type jsonEnc struct {
 	day  int64 // days since 1970-01-01, plus one; 0 when date is unset
 	date [10]byte
+	// addrs caches the text of recent addresses (direct-mapped by a hash
+	// of the address): a session's client and server appear in every one
+	// of its records, and IPv6 text is dear to make.
+	addrs [addrCacheSlots]struct {
+		a    netip.Addr
+		text []byte
+	}
+}
+
+// addrCacheSlots is the size of jsonEnc's address cache.
+const addrCacheSlots = 256
+
+// addrPort appends a as appendJSONAddrPort does, taking the address text
+// from the cache.
+func (e *jsonEnc) addrPort(b []byte, a netip.AddrPort) []byte {
+	ip := a.Addr()
+	if !a.IsValid() || ip.Zone() != "" {
+		return appendJSONAddrPort(b, a)
+	}
+	a16 := ip.As16()
+	h := uint32(a16[15]) | uint32(a16[14])<<8 | uint32(a16[13])<<16 | uint32(a16[3])<<24
+	h ^= uint32(a16[7]) << 4
+	slot := &e.addrs[(h*2654435761)>>24%addrCacheSlots]
+	if slot.a != ip {
+		slot.a = ip
+		slot.text = ip.AppendTo(slot.text[:0])
+	}
+	b = append(b, '"')
+	if ip.Is6() {
+		b = append(b, '[')
+		b = append(b, slot.text...)
+		b = append(b, ']', ':')
+	} else {
+		b = append(b, slot.text...)
+		b = append(b, ':')
+	}
+	b = strconv.AppendUint(b, uint64(a.Port()), 10)
+	return append(b, '"')
 }
 
 // time appends t as appendJSONTime does.

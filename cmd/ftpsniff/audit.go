@@ -160,9 +160,11 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if o.natPair {
 		return runNATPair(&o, fs.Args(), stdout, stderr)
 	}
-	if fs.NArg() > 0 {
-		return usage("unexpected arguments %q (give capture files with -r)", fs.Args())
+	reads, err := inputNames(o.reads, fs.Args())
+	if err != nil {
+		return usage("%v", err)
 	}
+	o.reads = reads
 	if len(o.reads) == 0 {
 		return usage("nothing to read: give a capture file with -r FILE (see --help)")
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,7 +56,7 @@ type options struct {
 	live          liveOptions
 }
 
-const usageHead = `Usage: ftpsniff -r FILE [-r FILE ...] [options]
+const usageHead = `Usage: ftpsniff -r FILE [-r FILE ...] [FILE ...] [options]
        ftpsniff -i IFACE [-f EXPR] [-w FILE [--ftp-only]] [options]   (live, until Ctrl-C)
        ftpsniff audit -r FILE [-r FILE ...] [audit options]   (firewall audit, see ftpsniff audit --help)
 
@@ -63,9 +64,11 @@ Analyse FTP sessions in packet captures (pcap or pcapng, optionally
 gzip-compressed; "-r -" reads standard input). For every negotiation
 (PORT, PASV, EPRT, EPSV, LPRT, LPSV) it reports the data connection that
 followed and a verdict: ok, dropped, reset, unreachable, not-attempted,
-refused or unknown, with the evidence. Several -r files are read as one
-time-ordered stream. FTP control channels are found on port 21, on the
---ports given, and on any other port by content.
+refused or unknown, with the evidence. Several files are read as one
+time-ordered stream: repeat -r, or name more files after it (a shell glob:
+-r day/*.pcap), or quote a glob for ftpsniff to expand (-r 'day/*.pcap').
+FTP control channels are found on port 21, on the --ports given, and on any
+other port by content.
 
 Options:
 `
@@ -140,10 +143,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "ftpsniff: --max-rows: %d is negative (0 shows every row)\n", o.maxRows)
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "ftpsniff: unexpected arguments %q (give capture files with -r)\n", fs.Args())
+	reads, err := inputNames(o.reads, fs.Args())
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 		return exitUsage
 	}
+	o.reads = reads
 	if msg := o.live.check(o.reads); msg != "" {
 		fmt.Fprintf(stderr, "ftpsniff: %s\n", msg)
 		return exitUsage
@@ -194,7 +199,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	var src decode.Source
-	var err error
 	if o.live.iface != "" {
 		src, err = openLive(&o, stderr)
 		cfg.WallClock = time.Now
@@ -300,6 +304,46 @@ func bufferOutput(stdout io.Writer, streaming bool) (io.Writer, func() error) {
 		}
 		return nil
 	}
+}
+
+// inputNames returns the capture files to read: the -r values, each
+// expanded when it is a glob pattern that names no file itself, then the
+// arguments after the flags (what a shell makes of -r day/*.pcap). Those
+// are taken only when at least one -r was given and every one is a file
+// (not, say, a tcpdump filter expression).
+func inputNames(reads, args []string) ([]string, error) {
+	if len(args) > 0 && len(reads) == 0 {
+		return nil, fmt.Errorf("unexpected arguments %q (give capture files with -r)", args)
+	}
+	var notFiles []string
+	for _, a := range args {
+		if fi, err := os.Stat(a); err != nil || fi.IsDir() {
+			notFiles = append(notFiles, a)
+		}
+	}
+	if len(notFiles) > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q: not capture files (give files after -r; a filter expression goes with -f, live)", notFiles)
+	}
+	var names []string
+	for _, r := range reads {
+		if r == "-" || !strings.ContainsAny(r, "*?[") {
+			names = append(names, r)
+			continue
+		}
+		if _, err := os.Stat(r); err == nil {
+			names = append(names, r) // a file whose name looks like a pattern
+			continue
+		}
+		m, err := filepath.Glob(r)
+		if err != nil {
+			return nil, fmt.Errorf("-r %q: %w", r, err)
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("-r %q: no file matches", r)
+		}
+		names = append(names, m...)
+	}
+	return append(names, args...), nil
 }
 
 // openInputs opens the -r inputs; "-" is stdin.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,4 +113,81 @@ func TestProgressLine(t *testing.T) {
 
 func statsFor(bytes int64, packets uint64) decode.Stats {
 	return decode.Stats{FileBytes: bytes, Packets: packets}
+}
+
+// TestInputNames covers files named after -r (a shell glob), quoted glob
+// patterns, a file whose name looks like a pattern, and the errors.
+func TestInputNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a-1.pcap", "a-2.pcap", "b.pcap", "odd[1].pcap"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := func(n string) string { return filepath.Join(dir, n) }
+	cases := []struct {
+		name        string
+		reads, args []string
+		want        []string
+		err         string
+	}{
+		{name: "plain", reads: []string{p("b.pcap")}, want: []string{p("b.pcap")}},
+		{name: "shell glob", reads: []string{p("a-1.pcap")}, args: []string{p("a-2.pcap"), p("b.pcap")},
+			want: []string{p("a-1.pcap"), p("a-2.pcap"), p("b.pcap")}},
+		{name: "quoted glob", reads: []string{p("a-*.pcap"), "-"}, want: []string{p("a-1.pcap"), p("a-2.pcap"), "-"}},
+		{name: "pattern-like name", reads: []string{p("odd[1].pcap")}, want: []string{p("odd[1].pcap")}},
+		{name: "no match", reads: []string{p("z*.pcap")}, err: "no file matches"},
+		{name: "bad pattern", reads: []string{p("[.pcap")}, err: "syntax error"},
+		{name: "arguments without -r", args: []string{p("b.pcap")}, err: "unexpected arguments"},
+		{name: "a filter after -r", reads: []string{p("b.pcap")}, args: []string{"tcp", "port", "21"}, err: "not capture files"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := inputNames(tc.reads, tc.args)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestManyFilesOneStream reads two captures as -r A -r B, as -r A B (a
+// shell glob) and as a quoted glob: one time-ordered stream each time, so
+// the reports are identical.
+func TestManyFilesOneStream(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"synth-drop-syn.pcap", "lab-curl-mixed.pcap"} {
+		b, err := os.ReadFile(filepath.Join("../../testdata/pcaps", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "day-"+n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := filepath.Join(dir, "day-lab-curl-mixed.pcap"), filepath.Join(dir, "day-synth-drop-syn.pcap")
+	var outs []string
+	for _, args := range [][]string{
+		{"-r", a, "-r", b},
+		{"-r", a, b},
+		{"-r", filepath.Join(dir, "day-*.pcap")},
+	} {
+		code, out, errs := runCLI(t, nil, append(args, "--format", "json")...)
+		if code != exitOK {
+			t.Fatalf("%q: exit %d: %s", args, code, errs)
+		}
+		outs = append(outs, out)
+	}
+	if outs[0] != outs[1] || outs[0] != outs[2] {
+		t.Errorf("reports differ:\n%s\n---\n%s\n---\n%s", outs[0], outs[1], outs[2])
+	}
+	if n := strings.Count(outs[0], `"type":"session"`); n < 2 {
+		t.Errorf("%d sessions reported from two captures:\n%s", n, outs[0])
+	}
 }
