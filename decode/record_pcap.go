@@ -70,6 +70,7 @@ func newPcapReader(r io.Reader, magic [4]byte, size int) (*pcapReader, error) {
 	case magicPcapNanoBE:
 		p.big, p.factor = true, 1
 	default:
+		//lint:ignore ST1005 the same text as pcapgo's, which tests compare
 		return nil, fmt.Errorf("Unknown magic %x", binary.LittleEndian.Uint32(magic[:]))
 	}
 	if err := p.fill(pcapFileHeaderLen); err != nil {
@@ -80,9 +81,11 @@ func newPcapReader(r io.Reader, magic [4]byte, size int) (*pcapReader, error) {
 	}
 	h := p.buf[p.start : p.start+pcapFileHeaderLen]
 	if v := p.u16(h[4:6]); v != pcapVersionMajor {
+		//lint:ignore ST1005 the same text as pcapgo's, which tests compare
 		return nil, fmt.Errorf("Unknown major version %d", v)
 	}
 	if v := p.u16(h[6:8]); v != pcapVersionMinor {
+		//lint:ignore ST1005 the same text as pcapgo's, which tests compare
 		return nil, fmt.Errorf("Unknown minor version %d", v)
 	}
 	// pcapgo takes records up to the larger of the snap length and its
