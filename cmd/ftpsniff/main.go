@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -185,7 +186,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// has written the summary. Live, and reading a pipe on stdin (tcpdump
 	// -w - | ftpsniff -r -), every record is written as soon as it is
 	// decided: no buffering.
-	out, flush := bufferOutput(stdout, streams(&o, stdin))
+	streaming := streams(&o, stdin)
+	out, flush := bufferOutput(stdout, streaming)
 	var w output.Writer
 	switch o.format {
 	case "table":
@@ -197,6 +199,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	default:
 		fmt.Fprintf(stderr, "ftpsniff: --format: unknown format %q (table, json or text)\n", o.format)
 		return exitUsage
+	}
+	if !streaming && o.format != "table" {
+		// Reading files: JSON and text records are rendered on a goroutine
+		// of their own (packets are read ahead on another, see
+		// openInputs), so the tracker only decides. The table writer does
+		// next to nothing per record (it renders at the end), and live each
+		// record is written as it is decided.
+		w = output.Async(w)
 	}
 	var src decode.Source
 	if o.live.iface != "" {
@@ -346,12 +356,18 @@ func inputNames(reads, args []string) ([]string, error) {
 	return append(names, args...), nil
 }
 
-// openInputs opens the -r inputs; "-" is stdin.
+// openInputs opens the -r inputs; "-" is stdin. Files are read and
+// decoded a few batches ahead on a second goroutine (decode.Prefetch);
+// standard input is not, so a pipe from a running capture still streams.
 func openInputs(names []string, stdin io.Reader) (decode.Source, error) {
 	if len(names) == 1 && names[0] == "-" {
 		return decode.NewReaderSource("-", stdin)
 	}
-	return decode.OpenFiles(names)
+	src, err := decode.OpenFiles(names)
+	if err != nil || slices.Contains(names, "-") {
+		return src, err
+	}
+	return decode.Prefetch(src), nil
 }
 
 // isTerminal reports whether w is a character device (a terminal).
