@@ -28,8 +28,16 @@ func runOnce(b *testing.B, src decode.Source) uint64 {
 	return sum.Packets
 }
 
-// BenchmarkRunFile runs the pipeline over $FTPSNIFF_BENCH_FILE.
+// BenchmarkRunFile runs the pipeline over $FTPSNIFF_BENCH_FILE on one
+// goroutine; sub-benchmark "pipelined" reads ahead and renders behind on
+// goroutines of their own, as the CLI does with files (decode.Prefetch,
+// output.Async).
 func BenchmarkRunFile(b *testing.B) {
+	b.Run("one-goroutine", func(b *testing.B) { benchRunFile(b, false) })
+	b.Run("pipelined", func(b *testing.B) { benchRunFile(b, true) })
+}
+
+func benchRunFile(b *testing.B, pipelined bool) {
 	name := os.Getenv("FTPSNIFF_BENCH_FILE")
 	if name == "" {
 		b.Skip("FTPSNIFF_BENCH_FILE not set")
@@ -47,7 +55,15 @@ func BenchmarkRunFile(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		pkts += runOnce(b, src)
+		w := output.NewJSON(io.Discard)
+		if pipelined {
+			src, w = decode.Prefetch(src), output.Async(w)
+		}
+		sum, err := ftpsniff.Run(context.Background(), src, ftpsniff.DefaultConfig(), w)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pkts += sum.Packets
 		src.Close()
 	}
 	reportPerPacket(b, pkts, mallocs()-m0)

@@ -523,6 +523,7 @@ func (s *fileSource) Next(p *Packet) error {
 	p.CapLen = len(in.data)
 	p.WireLen = in.wireLen
 	p.InterfaceIndex = in.ifIndex
+	p.stable = in.pr != nil && in.pr.chunks != nil
 	s.dec.Decode(p)
 	s.stats.Packets++
 	s.stats.Bytes += uint64(p.CapLen)
@@ -530,6 +531,16 @@ func (s *fileSource) Next(p *Packet) error {
 		s.stats.Undecoded++
 	}
 	return nil
+}
+
+// useChunks makes the classic pcap inputs keep every frame they return in
+// place, in buffers taken from and retired to c (see Prefetch).
+func (s *fileSource) useChunks(c *chunkPool) {
+	for _, in := range s.inputs {
+		if in.pr != nil {
+			in.pr.chunks = c
+		}
+	}
 }
 
 // Stats implements Source.

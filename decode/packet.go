@@ -108,6 +108,10 @@ type Packet struct {
 	ICMP    ICMPError
 
 	// wireTransport is the transport length the IP header declares.
+	// stable says Data and Payload stay valid after the next read (a
+	// chunked pcap reader under Prefetch): they need no copy.
+	stable bool
+
 	wireTransport int
 }
 

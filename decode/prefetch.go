@@ -20,8 +20,11 @@ const (
 // and decoding the next packets overlap with the caller's work on the
 // current ones. Packets, their order, errors (in place: an *InputError
 // comes between the same packets as from src) and the final Stats are
-// src's. Each packet's Data and Payload are copies that stay valid until
-// the following call to Next. Use it for sources that end by themselves
+// src's. Each packet's Data and Payload stay valid until the following
+// call to Next: for classic pcap inputs of OpenFiles they are the frames in
+// the reader's buffers, which a reader then moves on from instead of
+// overwriting (a buffer is reused once every batch pointing into it has
+// been read); other frames are copied. Use it for sources that end by themselves
 // (files): a packet waits until its batch is full or src has nothing more,
 // so a live source or a slow pipe would be delayed. Close stops the
 // goroutine and closes src.
@@ -33,26 +36,37 @@ func Prefetch(src Source) Source {
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
+	if fs, ok := src.(*fileSource); ok {
+		// Classic pcap frames are not copied: the readers leave them in
+		// place, and a buffer is reused once every batch pointing into it
+		// has been read.
+		p.chunks = &chunkPool{free: make(chan []byte, 2*prefetchDepth)}
+		fs.useChunks(p.chunks)
+	}
 	go p.produce()
 	return p
 }
 
-// batch is a run of packets read ahead, with copies of their frames, the
-// error that ended it (nil if none) and src's Stats after it.
+// batch is a run of packets read ahead, with copies of their frames (for
+// those that need one), the error that ended it (nil if none), src's Stats
+// after it, and the reader buffers retired while it was made: they are
+// free once the batch has been read.
 type batch struct {
-	pkts  []Packet
-	buf   []byte
-	err   error
-	stats Stats
+	pkts    []Packet
+	buf     []byte
+	err     error
+	stats   Stats
+	retired [][]byte
 }
 
 // prefetcher is the Source returned by Prefetch.
 type prefetcher struct {
-	src   Source
-	ready chan *batch   // filled batches, in order
-	free  chan *batch   // batches the reader is done with
-	stop  chan struct{} // closed by Close
-	done  chan struct{} // closed when produce returns
+	src    Source
+	chunks *chunkPool    // nil when src's frames must be copied
+	ready  chan *batch   // filled batches, in order
+	free   chan *batch   // batches the reader is done with
+	stop   chan struct{} // closed by Close
+	done   chan struct{} // closed when produce returns
 
 	cur     *batch // batch being read
 	i       int    // next packet of cur
@@ -88,6 +102,9 @@ func (p *prefetcher) produce() {
 			b.buf = keepFrame(pk, b.buf)
 		}
 		b.stats = p.src.Stats()
+		if p.chunks != nil {
+			b.retired = p.chunks.take()
+		}
 		select {
 		case p.ready <- b:
 		case <-p.stop:
@@ -103,6 +120,9 @@ func (p *prefetcher) produce() {
 // does not fit, so earlier frames keep their place) and points p.Data and
 // p.Payload at the copy. It returns the extended buf.
 func keepFrame(p *Packet, buf []byte) []byte {
+	if p.stable {
+		return buf // the reader leaves it in place
+	}
 	if len(buf)+len(p.Data) > cap(buf) {
 		// Only a frame longer than MaxCaptureLength gets here. A new
 		// array: packets already in the batch point into the old one.
@@ -149,6 +169,10 @@ func (p *prefetcher) Next(pk *Packet) error {
 				return b.err
 			}
 			p.cur = nil
+			if p.chunks != nil {
+				p.chunks.give(b.retired)
+				b.retired = nil
+			}
 			select {
 			case p.free <- b:
 			default:

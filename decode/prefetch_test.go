@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/ftpsniff/ftpsniff/synth"
 )
 
 // event is what a Source delivered: a packet (without its slices, which
@@ -37,7 +39,7 @@ func drain(t *testing.T, src Source) ([]event, Stats) {
 			continue
 		}
 		d, pl := bytes.Clone(p.Data), bytes.Clone(p.Payload)
-		p.Data, p.Payload = nil, nil
+		p.Data, p.Payload, p.stable = nil, nil, false
 		evs = append(evs, event{p: p, data: d, payload: pl})
 	}
 	return evs, src.Stats()
@@ -62,7 +64,23 @@ func TestPrefetchSameAsSource(t *testing.T) {
 	if err := os.WriteFile(cut, whole[:len(whole)-7], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sets := [][]string{files, {cut}, {files[0], cut, files[len(files)-1]}}
+	// Larger captures, so that readers move through many buffers and
+	// reuse them while batches are in flight (full-size frames: the
+	// batches ahead hold more than a buffer).
+	var big []string
+	for i, prof := range []synth.Profile{synth.ProfileBulk, synth.ProfileControl} {
+		name := filepath.Join(dir, "big"+string(rune('a'+i))+".pcap")
+		f, err := os.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := synth.Generate(f, synth.GenOptions{Capture: synth.Options{Seed: 3}, Size: 16 << 20, Profile: prof}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		big = append(big, name)
+	}
+	sets := [][]string{files, {cut}, {files[0], cut, files[len(files)-1]}, {big[0]}, {big[1]}, {big[0], big[1], files[0]}}
 	for _, f := range files {
 		sets = append(sets, []string{f})
 	}

@@ -44,6 +44,10 @@ type pcapReader struct {
 	base  int64 // stream offset of buf[0]
 	err   error // sticky error from r (io.EOF at the end)
 
+	// chunks, when set, keeps every frame returned valid until its buffer
+	// is retired and given back (see Prefetch).
+	chunks *chunkPool
+
 	big     bool   // big-endian headers
 	factor  uint32 // 1 for nanosecond timestamps, 1000 for microseconds
 	snaplen uint32 // the header's snap length, capped at MaxCaptureLength
@@ -180,7 +184,18 @@ func (p *pcapReader) next() (data []byte, ts time.Time, sec int64, nsec int32, w
 // before reading. It returns nil when n bytes are available, otherwise the
 // reader's (sticky) error.
 func (p *pcapReader) fill(n int) error {
-	if n > len(p.buf) {
+	if p.chunks != nil {
+		// Frames handed out must stay put: move to another buffer
+		// instead of compacting this one, and retire this one.
+		if len(p.buf)-p.start < n {
+			nb := p.chunks.get(max(n, len(p.buf)))
+			p.end = copy(nb, p.buf[p.start:p.end])
+			p.base += int64(p.start)
+			p.start = 0
+			p.chunks.retire(p.buf)
+			p.buf = nb
+		}
+	} else if n > len(p.buf) {
 		// Only a record header plus MaxCaptureLength gets here.
 		nb := make([]byte, max(n, min(2*len(p.buf), pcapRecordHeaderLen+MaxCaptureLength)))
 		p.end = copy(nb, p.buf[p.start:p.end])
@@ -215,6 +230,45 @@ func (p *pcapReader) fill(n int) error {
 		}
 	}
 	return nil
+}
+
+// chunkPool hands a pcapReader the buffers it moves to when frames it
+// returned must stay where they are, and takes the ones it leaves.
+type chunkPool struct {
+	free    chan []byte // buffers nothing points into any more
+	retired [][]byte    // buffers left since the last take
+}
+
+// get returns a buffer of at least n bytes, at its full capacity.
+func (c *chunkPool) get(n int) []byte {
+	select {
+	case b := <-c.free:
+		if cap(b) >= n {
+			return b[:cap(b)]
+		}
+	default:
+	}
+	return make([]byte, n)
+}
+
+// retire notes that the reader left b; frames in it may still be in use.
+func (c *chunkPool) retire(b []byte) { c.retired = append(c.retired, b) }
+
+// take returns the buffers retired since the last call.
+func (c *chunkPool) take() [][]byte {
+	r := c.retired
+	c.retired = nil
+	return r
+}
+
+// give returns buffers nothing points into any more.
+func (c *chunkPool) give(bufs [][]byte) {
+	for _, b := range bufs {
+		select {
+		case c.free <- b:
+		default: // enough spare: the collector takes it
+		}
+	}
 }
 
 // release drops the buffer.
