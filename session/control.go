@@ -465,7 +465,10 @@ func (k *tlsSkipper) skip(b []byte) []byte {
 			return b // not a TLS record type: clear text
 		}
 		if k.nhdr == 1 && b[0] != 3 {
-			return b
+			// Clear text after all; its first byte (taken for a record
+			// type, perhaps in an earlier segment) belongs to it.
+			k.nhdr = 0
+			return append([]byte{k.hdr[0]}, b...)
 		}
 		k.nhdr++
 		b = b[1:]

@@ -183,3 +183,31 @@ func TestControlReassemblyTotalBound(t *testing.T) {
 		t.Errorf("%d segments still counted as queued", tr.queued)
 	}
 }
+
+// TestTLSSkipper walks TLS records to the clear text that follows (CCC),
+// in one piece and split at every byte, including clear text whose first
+// byte looks like a TLS record type.
+func TestTLSSkipper(t *testing.T) {
+	rec := "\x17\x03\x03\x00\x04abcd"
+	cases := []struct{ in, want string }{
+		{rec + "220 ok\r\n", "220 ok\r\n"},
+		{rec + rec + "PBSZ 0\r\n", "PBSZ 0\r\n"},
+		{rec + "\x15X clear\r\n", "\x15X clear\r\n"}, // 0x15 is a record type, 'X' no version
+		{rec, ""},
+	}
+	for _, tc := range cases {
+		for cut := 0; cut <= len(tc.in); cut++ {
+			var k tlsSkipper
+			var got []byte
+			for _, part := range []string{tc.in[:cut], tc.in[cut:]} {
+				if out := k.skip([]byte(part)); out != nil {
+					got = append(got, out...)
+					k.clear = true
+				}
+			}
+			if string(got) != tc.want {
+				t.Errorf("%q cut at %d: clear text %q, want %q", tc.in, cut, got, tc.want)
+			}
+		}
+	}
+}
