@@ -7,8 +7,9 @@ import (
 )
 
 // Prefetch sizes: a batch holds at most prefetchPackets packets or about
-// prefetchBytes of frame data; prefetchDepth batches may be ready ahead of
-// the reader.
+// prefetchBytes of frame data (one frame more at most); prefetchDepth
+// batches may be ready ahead of the reader. So the frames in flight stay
+// below a few MiB whatever the capture's record sizes.
 const (
 	prefetchPackets = 256
 	prefetchBytes   = 512 << 10
@@ -91,7 +92,10 @@ func (p *prefetcher) produce() {
 			b = &batch{pkts: make([]Packet, 0, prefetchPackets), buf: make([]byte, 0, prefetchBytes+MaxCaptureLength)}
 		}
 		b.pkts, b.buf, b.err = b.pkts[:0], b.buf[:0], nil
-		for len(b.pkts) < prefetchPackets && len(b.buf) < prefetchBytes {
+		// frames counts the batch's frame bytes, copied or left in the
+		// reader's buffers: it bounds the memory in flight either way.
+		frames := 0
+		for len(b.pkts) < prefetchPackets && frames < prefetchBytes {
 			b.pkts = append(b.pkts, Packet{})
 			pk := &b.pkts[len(b.pkts)-1]
 			if err := p.src.Next(pk); err != nil {
@@ -100,6 +104,7 @@ func (p *prefetcher) produce() {
 				break
 			}
 			b.buf = keepFrame(pk, b.buf)
+			frames += len(pk.Data)
 		}
 		b.stats = p.src.Stats()
 		if p.chunks != nil {

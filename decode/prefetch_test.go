@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -180,5 +181,57 @@ func TestPrefetchCloseEarly(t *testing.T) {
 	}
 	if err := pf.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestPrefetchBoundedWithLargeRecords reads a capture of records of
+// MaxCaptureLength bytes through Prefetch: the batches ahead stay within
+// the frame-byte budget, so memory in flight stays bounded.
+func TestPrefetchBoundedWithLargeRecords(t *testing.T) {
+	var b bytes.Buffer
+	b.Write([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0}) // snaplen 256 KiB, Ethernet
+	frame := make([]byte, MaxCaptureLength)
+	for i := range 64 {
+		hdr := make([]byte, 16)
+		hdr[0] = byte(i)
+		for _, off := range []int{8, 12} {
+			binary.LittleEndian.PutUint32(hdr[off:], MaxCaptureLength)
+		}
+		b.Write(hdr)
+		b.Write(frame)
+	}
+	name := filepath.Join(t.TempDir(), "big-records.pcap")
+	if err := os.WriteFile(name, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := OpenFiles([]string{name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf := Prefetch(src).(*prefetcher)
+	defer pf.Close()
+	var p Packet
+	n := 0
+	for {
+		err := pf.Next(&p)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur := pf.cur; cur != nil {
+			frames := 0
+			for i := range cur.pkts {
+				frames += len(cur.pkts[i].Data)
+			}
+			if frames > prefetchBytes+MaxCaptureLength {
+				t.Fatalf("a batch holds %d frame bytes", frames)
+			}
+		}
+		n++
+	}
+	if n != 64 {
+		t.Errorf("%d packets, want 64", n)
 	}
 }
