@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -143,4 +144,30 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			t.Errorf("missing seed %s (run with FTPSNIFF_WRITE_SEEDS=1)", name)
 		}
 	}
+}
+
+// FuzzPrefetch reads arbitrary bytes as a capture directly and through
+// Prefetch: the same packets (fields and bytes) and errors, in order.
+func FuzzPrefetch(f *testing.F) {
+	for _, s := range captureSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		direct, err := NewReaderSource("fuzz", bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		want, wantSt := drain(t, direct)
+		direct.Close()
+		src, err := NewReaderSource("fuzz", bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("second open: %v", err)
+		}
+		pf := Prefetch(src)
+		got, gotSt := drain(t, pf)
+		pf.Close()
+		if !reflect.DeepEqual(got, want) || gotSt != wantSt {
+			t.Fatalf("through Prefetch: %d events %+v; direct: %d events %+v", len(got), gotSt, len(want), wantSt)
+		}
+	})
 }
