@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"container/heap"
 	"errors"
 	"fmt"
 	"io"
@@ -397,60 +398,19 @@ func before(a, b *input) bool {
 	return a.idx < b.idx
 }
 
-// inputHeap is a binary min-heap of inputs ordered by before.
+// inputHeap orders inputs by before (a container/heap.Interface).
 type inputHeap []*input
 
-func (h *inputHeap) push(in *input) {
-	*h = append(*h, in)
-	q := *h
-	i := len(q) - 1
-	for i > 0 {
-		parent := (i - 1) / 2
-		if !before(q[i], q[parent]) {
-			break
-		}
-		q[i], q[parent] = q[parent], q[i]
-		i = parent
-	}
-}
-
-// pop removes and returns the first input; h must not be empty.
-func (h *inputHeap) pop() *input {
-	q := *h
-	top := q[0]
-	last := len(q) - 1
-	q[0] = q[last]
-	q[last] = nil
-	*h = q[:last]
-	h.down(0)
-	return top
-}
-
-// replaceTop returns the first input and puts in in its place; h must not
-// be empty.
-func (h *inputHeap) replaceTop(in *input) *input {
-	top := (*h)[0]
-	(*h)[0] = in
-	h.down(0)
-	return top
-}
-
-func (h inputHeap) down(i int) {
-	n := len(h)
-	for {
-		c := 2*i + 1
-		if c >= n {
-			return
-		}
-		if r := c + 1; r < n && before(h[r], h[c]) {
-			c = r
-		}
-		if !before(h[c], h[i]) {
-			return
-		}
-		h[i], h[c] = h[c], h[i]
-		i = c
-	}
+func (h inputHeap) Len() int           { return len(h) }
+func (h inputHeap) Less(i, j int) bool { return before(h[i], h[j]) }
+func (h inputHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *inputHeap) Push(x any)        { *h = append(*h, x.(*input)) }
+func (h *inputHeap) Pop() any {
+	old := *h
+	in := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return in
 }
 
 // fileSource merges the inputs into one time-ordered stream.
@@ -488,7 +448,7 @@ func (s *fileSource) Next(p *Packet) error {
 			}
 			continue
 		}
-		s.ready.push(in)
+		heap.Push(&s.ready, in)
 	}
 	var in *input
 	if last := s.last; last != nil {
@@ -503,14 +463,16 @@ func (s *fileSource) Next(p *Packet) error {
 			// the input just read stays first.
 			in = last
 		} else {
-			in = s.ready.replaceTop(last)
+			// The earliest other input goes next; last takes its place.
+			in, s.ready[0] = s.ready[0], last
+			heap.Fix(&s.ready, 0)
 		}
 	}
 	if in == nil {
 		if len(s.ready) == 0 {
 			return io.EOF
 		}
-		in = s.ready.pop()
+		in = heap.Pop(&s.ready).(*input)
 	}
 	s.last = in
 	s.num++

@@ -54,10 +54,9 @@ type session struct {
 	// says the session is in Tracker.reorder (it has queued segments).
 	dirs       [2]halfStream
 	reordering bool
-	// idleAt and idleIdx place a live session in Tracker.idle (idleIdx
-	// is -1 when it is not there).
-	idleAt  time.Time
-	idleIdx int
+	// idle places a live session in Tracker.idle, by a time at or
+	// before which it cannot have been idle for ControlIdle.
+	idle    heapSlot
 	isn     uint32 // the client's SYN sequence number, if synSeen
 	synSeen bool
 }
@@ -67,10 +66,11 @@ func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
 	s := &session{
 		t:        t,
 		key:      k,
-		idleIdx:  -1,
+		idle:     heapSlot{idx: -1},
 		lastSeen: now,
 		split:    [2]*ftp.LineSplitter{ftp.NewLineSplitter(t.cfg.MaxLine), ftp.NewLineSplitter(t.cfg.MaxLine)},
 	}
+	s.idle.owner = s
 	s.replies.Intern = t.interned.intern
 	s.replies.ReuseLines = true // replies' Lines are not kept (see reply)
 	s.rec = Session{
@@ -136,12 +136,18 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 		t.ackedGap(s, fromClient, p)
 	}
 	if len(p.Payload) > 0 || fl.Has(decode.SYN) {
-		d := 1
-		if fromClient {
-			d = 0
-		}
+		d := dirIndex(fromClient)
 		t.segment(s, d, p)
 	}
+}
+
+// dirIndex is the index of a direction in per-direction arrays: 0 for the
+// client's, 1 for the server's.
+func dirIndex(fromClient bool) int {
+	if fromClient {
+		return 0
+	}
+	return 1
 }
 
 // gap records missing bytes in one direction of the control channel.
@@ -149,10 +155,7 @@ func (s *session) gap(fromClient bool, n int) {
 	s.rec.Gaps++
 	s.rec.GapBytes += int64(n)
 	s.flag("control-gap")
-	d := 1
-	if fromClient {
-		d = 0
-	}
+	d := dirIndex(fromClient)
 	s.split[d].Gap()
 	if !fromClient {
 		s.replies.Reset()
@@ -167,10 +170,7 @@ func (s *session) gap(fromClient bool, n int) {
 
 // feed parses reassembled control bytes.
 func (s *session) feed(fromClient bool, data []byte) {
-	d := 1
-	if fromClient {
-		d = 0
-	}
+	d := dirIndex(fromClient)
 	if s.rec.TLS {
 		data = s.tls[d].skip(data)
 		if data == nil {

@@ -18,10 +18,9 @@ type dataConn struct {
 	ack   bool      // the connector acknowledged the SYN-ACK
 	// packets counts the packets seen on the connection.
 	packets uint32
-	// quietAt and quietIdx place a decided connection in Tracker.decided
-	// (quietIdx is -1 when it is not there).
-	quietAt  time.Time
-	quietIdx int
+	// quiet places a decided connection in Tracker.decided, by when it
+	// goes quiet.
+	quiet heapSlot
 }
 
 // dataSYN handles a SYN that belongs to no known connection: match it to a
@@ -40,7 +39,8 @@ func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) bool {
 		t.sum.StateLimitDrops++
 		return false
 	}
-	c := &dataConn{key: k, isn: p.TCP.Seq, quietIdx: -1}
+	c := &dataConn{key: k, isn: p.TCP.Seq, quiet: heapSlot{idx: -1}}
+	c.quiet.owner = c
 	c.rec.Connector, c.rec.Listener = k.src, k.dst
 	t.setFlow(k, nil, c)
 	t.dataPacket(c, p, true)
@@ -161,7 +161,8 @@ func (t *Tracker) expireUnclaimed() {
 	clear(t.unclaimed[len(kept):])
 	t.unclaimed = kept
 	if t.exhaustive {
-		for _, c := range slices.Clone(t.decided) {
+		for _, slot := range slices.Clone(t.decided) {
+			c := slot.owner.(*dataConn)
 			idle := t.now.Sub(c.rec.LastSeen)
 			if idle > t.cfg.UnclaimedTTL && (c.rec.Closed || !c.rec.Established || idle > t.cfg.ControlIdle) {
 				t.forgetDecided(c)
@@ -169,8 +170,14 @@ func (t *Tracker) expireUnclaimed() {
 		}
 		return
 	}
-	for len(t.decided) > 0 && t.decided[0].quietAt.Before(t.now) {
-		t.forgetDecided(t.decided[0])
+	for len(t.decided) > 0 && t.decided[0].at.Before(t.now) {
+		c := t.decided[0].owner.(*dataConn)
+		if q := t.quietAfter(c); q.Before(t.now) {
+			t.forgetDecided(c)
+		} else {
+			c.quiet.at = q // it saw packets since: later
+			heap.Fix(&t.decided, 0)
+		}
 	}
 }
 
@@ -187,50 +194,30 @@ func (t *Tracker) quietAfter(c *dataConn) time.Time {
 
 // forgetDecided drops a decided connection that went quiet.
 func (t *Tracker) forgetDecided(c *dataConn) {
-	if c.quietIdx >= 0 {
-		heap.Remove(&t.decided, c.quietIdx)
+	if c.quiet.idx >= 0 {
+		heap.Remove(&t.decided, c.quiet.idx)
 	}
 	t.clearFlow(c.key, nil, c)
 }
 
 // addDecided keeps c, whose transfer has its verdict, until it goes quiet.
 func (t *Tracker) addDecided(c *dataConn) {
-	c.quietAt = t.quietAfter(c)
-	heap.Push(&t.decided, c)
+	c.quiet.at = t.quietAfter(c)
+	heap.Push(&t.decided, &c.quiet)
 }
 
-// decidedChanged moves a decided connection that saw a packet in the heap.
+// decidedChanged notes a packet on a decided connection. Its place in the
+// heap may only be early (a later quiet time is found when it comes up,
+// see expireUnclaimed): it moves only when it may go quiet sooner (it
+// closed, or the packet's time went backwards).
 func (t *Tracker) decidedChanged(c *dataConn) {
-	if c.quietIdx < 0 {
+	if c.quiet.idx < 0 {
 		return
 	}
-	if q := t.quietAfter(c); !q.Equal(c.quietAt) {
-		c.quietAt = q
-		heap.Fix(&t.decided, c.quietIdx)
+	if q := t.quietAfter(c); q.Before(c.quiet.at) {
+		c.quiet.at = q
+		heap.Fix(&t.decided, c.quiet.idx)
 	}
-}
-
-// quietHeap orders decided data connections by quietAt.
-type quietHeap []*dataConn
-
-func (h quietHeap) Len() int           { return len(h) }
-func (h quietHeap) Less(i, j int) bool { return h[i].quietAt.Before(h[j].quietAt) }
-func (h quietHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].quietIdx, h[j].quietIdx = i, j
-}
-func (h *quietHeap) Push(x any) {
-	c := x.(*dataConn)
-	c.quietIdx = len(*h)
-	*h = append(*h, c)
-}
-func (h *quietHeap) Pop() any {
-	old := *h
-	c := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	c.quietIdx = -1
-	return c
 }
 
 // tlsSessionFor returns the latest live encrypted session between the

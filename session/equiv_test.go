@@ -149,6 +149,21 @@ func TestShortcutsMatchExhaustiveTimers(t *testing.T) {
 			d.sv("data")
 			c.sv("226 Transfer complete.\r\n")
 		},
+		"data connection closes after its verdict": func(s *script, c *conn) {
+			c.cl("PASV\r\n")
+			c.sv("227 Entering Passive Mode (203,0,113,20,156,79).\r\n")
+			d := s.conn("198.51.100.10:42650", "203.0.113.20:40015")
+			d.handshake()
+			c.cl("RETR f\r\n")
+			c.sv("150 Opening BINARY mode data connection.\r\n")
+			d.sv("data")
+			c.sv("226 Transfer complete.\r\n")
+			s.wait(40 * time.Second) // decided (DropWait after the 226) while still open
+			d.sv("more")
+			d.close()
+			s.wait(5 * time.Second) // a late ACK keeps it tracked longer
+			s.tcp(d.c, d.v, d.cseq, d.vs, decode.ACK, "")
+		},
 		"no syn after 226": func(s *script, c *conn) {
 			c.cl("PASV\r\n")
 			c.sv("227 Entering Passive Mode (203,0,113,20,156,79).\r\n")
@@ -220,6 +235,9 @@ func TestShortcutsMatchExhaustiveTimers(t *testing.T) {
 		if !reflect.DeepEqual(fast.sessions, ref.sessions) {
 			t.Errorf("%s: sessions differ:\n got %+v\nwant %+v", name, fast.sessions, ref.sessions)
 		}
+		if !slices.Equal(fast.flows, ref.flows) {
+			t.Errorf("%s: tracked connections over time %v, exhaustive %v", name, fast.flows, ref.flows)
+		}
 		if len(ref.transfers) == 0 && name != "session idle" {
 			t.Errorf("%s: no transfer decided", name)
 		}
@@ -232,6 +250,9 @@ func trackPackets(pkts []decode.Packet, exhaustive bool) *recorder {
 	tr := NewTracker(Config{}, r)
 	tr.exhaustive = exhaustive
 	for i := range pkts {
+		if i%100 == 0 {
+			r.flows = append(r.flows, len(tr.flows))
+		}
 		tr.Packet(&pkts[i])
 	}
 	tr.Close()

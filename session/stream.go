@@ -59,48 +59,48 @@ func (t *Tracker) segment(s *session, d int, p *decode.Packet) {
 		s.rec.MidStream = true
 	}
 	h.data = true
-	diff := int32(seq - h.next)
-	if diff > 0 {
+	if seqAfter(seq, h.next) {
 		t.enqueue(s, d, seq, data, p.Time)
 		return
 	}
-	if int64(len(data)) <= int64(-diff) {
-		return // a retransmission of bytes already parsed (or a keep-alive)
-	}
-	t.deliver(s, d, data[-diff:], p.Time)
-	t.drain(s, d, p.Time, true)
+	t.deliverNew(s, d, seq, data, p.Time)
+	t.drain(s, d, p.Time)
 }
 
-// deliver parses in-order bytes of direction d that arrived at time at.
-func (t *Tracker) deliver(s *session, d int, b []byte, at time.Time) {
-	s.dirs[d].next += uint32(len(b))
+// deliverNew parses the bytes of a segment that starts at seq, at or before
+// the next byte of direction d, which the stream has not parsed yet (none
+// for a retransmission or a keep-alive); they arrived at time at.
+func (t *Tracker) deliverNew(s *session, d int, seq uint32, data []byte, at time.Time) {
+	h := &s.dirs[d]
+	old := int64(h.next - seq) // bytes already parsed
+	if int64(len(data)) <= old {
+		return
+	}
+	b := data[old:]
+	h.next += uint32(len(b))
 	s.lineTime = at
 	s.feed(d == 0, b)
 }
 
 // drain parses the queued segments of direction d that the stream has
-// reached, in order. They became parseable at time at when atNow is set
-// (the segment that filled the hole arrived then); otherwise each counts
-// from its own arrival (a flush).
-func (t *Tracker) drain(s *session, d int, at time.Time, atNow bool) {
+// reached, in order. They became parseable at time at (the segment that
+// filled the hole arrived then), or, with a zero at (a flush), each at its
+// own arrival.
+func (t *Tracker) drain(s *session, d int, at time.Time) {
 	h := &s.dirs[d]
-	for len(h.queue) > 0 {
+	for len(h.queue) > 0 && !seqAfter(h.queue[0].seq, h.next) {
 		q := h.queue[0]
-		diff := int32(q.seq - h.next)
-		if diff > 0 {
-			return
-		}
 		h.queue = h.queue[1:]
 		t.queued--
-		if int64(len(q.data)) > int64(-diff) {
-			when := q.seen
-			if atNow {
-				when = at
-			}
-			t.deliver(s, d, q.data[-diff:], when)
+		when := at
+		if when.IsZero() {
+			when = q.seen
 		}
+		t.deliverNew(s, d, q.seq, q.data, when)
 	}
-	h.queue = nil
+	if len(h.queue) == 0 {
+		h.queue = nil
+	}
 }
 
 // enqueue keeps a copy of a segment that arrived ahead of direction d's
@@ -113,18 +113,15 @@ func (t *Tracker) enqueue(s *session, d int, seq uint32, data []byte, seen time.
 	}
 	if len(h.queue) >= maxQueuedSegments || t.queued >= maxQueuedTotal {
 		t.flushQueue(s, d, time.Time{}, true)
-		diff := int32(seq - h.next)
 		switch {
-		case diff <= 0:
-			if int64(len(data)) > int64(-diff) {
-				t.deliver(s, d, data[-diff:], seen)
-			}
+		case !seqAfter(seq, h.next):
+			t.deliverNew(s, d, seq, data, seen)
 			return
 		case t.queued >= maxQueuedTotal:
 			// Other sessions hold the whole budget: skip to this segment.
-			s.gap(d == 0, int(diff))
+			s.gap(d == 0, int(seq-h.next))
 			h.next = seq
-			t.deliver(s, d, data, seen)
+			t.deliverNew(s, d, seq, data, seen)
 			return
 		}
 	}
@@ -167,7 +164,7 @@ func (t *Tracker) flushQueue(s *session, d int, before time.Time, all bool) {
 			s.gap(d == 0, int(gap))
 			h.next = h.queue[0].seq
 		}
-		t.drain(s, d, time.Time{}, false)
+		t.drain(s, d, time.Time{})
 	}
 }
 
@@ -204,10 +201,7 @@ func (t *Tracker) flushReordered() {
 // pointless. The queued bytes are released at once (and the gap reported),
 // which keeps commands and replies in their order.
 func (t *Tracker) ackedGap(s *session, fromClient bool, p *decode.Packet) {
-	o := 1 // the other direction
-	if !fromClient {
-		o = 0
-	}
+	o := dirIndex(!fromClient) // the other direction
 	h := &s.dirs[o]
 	if len(h.queue) == 0 || !seqAfter(p.TCP.Ack, h.next) {
 		return

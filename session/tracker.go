@@ -64,7 +64,7 @@ type Tracker struct {
 	// by a time at or before which it cannot have been idle for
 	// ControlIdle.
 	closing []*session
-	idle    idleHeap
+	idle    timeHeap
 
 	// tentative are content-detected candidates (a 220 greeting seen on a
 	// port that is not a control port) waiting for an FTP command.
@@ -72,8 +72,8 @@ type Tracker struct {
 
 	unclaimed []*dataConn // SYNs that matched no negotiation yet
 	// decided are data connections whose transfer has its verdict: they are
-	// kept for their counters until they go quiet (by quietAt).
-	decided quietHeap
+	// kept for their counters until they go quiet (by dataConn.quiet).
+	decided timeHeap
 	// byEndpoint indexes negotiations waiting for data connections by the
 	// endpoints their SYNs may go to (see transfer.listenKeys).
 	byEndpoint map[netip.AddrPort][]*transfer
@@ -242,10 +242,11 @@ func (t *Tracker) runTimers() {
 // Close ends the run: every queued control byte is delivered, every session
 // ends and every transfer gets its verdict. It returns the summary.
 func (t *Tracker) Close() Summary {
-	for _, s := range t.liveSessions(func(*session) bool { return true }) {
-		t.flushAll(s)
+	live := t.liveSessions(func(*session) bool { return true })
+	for _, s := range live {
+		t.flushAll(s) // every session's queued bytes before any session ends
 	}
-	for _, s := range t.liveSessions(func(*session) bool { return true }) {
+	for _, s := range live {
 		how := "capture-end"
 		if !s.closedAt.IsZero() {
 			how = s.closeHow
@@ -457,8 +458,8 @@ func asciiPrefixFold(b []byte, upper string) bool {
 
 // expireSessions ends control sessions idle for longer than ControlIdle and
 // sessions whose connection closed a little while ago, in creation order.
-// It looks only at the sessions that closed, and at all live sessions only
-// once one of them may have been idle long enough.
+// It looks only at the sessions that closed (t.closing) and at those the
+// idle heap says may have been idle long enough.
 func (t *Tracker) expireSessions() {
 	closed := func(s *session) bool { return !s.closedAt.IsZero() && t.now.Sub(s.closedAt) >= t.cfg.SettleGrace }
 	var due []*session
@@ -481,14 +482,14 @@ func (t *Tracker) expireSessions() {
 			}
 		}
 	} else {
-		for len(t.idle) > 0 && !t.now.Before(t.idle[0].idleAt) {
-			s := t.idle[0]
+		for len(t.idle) > 0 && !t.now.Before(t.idle[0].at) {
+			s := t.idle[0].owner.(*session)
 			if t.now.Sub(s.lastSeen) >= t.cfg.ControlIdle {
 				heap.Pop(&t.idle)
 				due = append(due, s)
 				continue
 			}
-			s.idleAt = s.lastSeen.Add(t.cfg.ControlIdle)
+			s.idle.at = s.lastSeen.Add(t.cfg.ControlIdle) // active since: later
 			heap.Fix(&t.idle, 0)
 		}
 	}
@@ -528,36 +529,11 @@ func (t *Tracker) noteClosed(s *session) {
 // goLive makes s a live session.
 func (t *Tracker) goLive(s *session) {
 	t.live[s.rec.ID] = s
-	s.idleAt = s.lastSeen.Add(t.cfg.ControlIdle)
-	heap.Push(&t.idle, s)
+	s.idle.at = s.lastSeen.Add(t.cfg.ControlIdle)
+	heap.Push(&t.idle, &s.idle)
 	if !s.closedAt.IsZero() {
 		t.noteClosed(s)
 	}
-}
-
-// idleHeap orders live sessions by idleAt, a time at or before which each
-// cannot have been idle for ControlIdle; a session active since is pushed
-// again for its new time when it comes up, and one that ends is removed.
-type idleHeap []*session
-
-func (h idleHeap) Len() int           { return len(h) }
-func (h idleHeap) Less(i, j int) bool { return h[i].idleAt.Before(h[j].idleAt) }
-func (h idleHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].idleIdx, h[j].idleIdx = i, j
-}
-func (h *idleHeap) Push(x any) {
-	s := x.(*session)
-	s.idleIdx = len(*h)
-	*h = append(*h, s)
-}
-func (h *idleHeap) Pop() any {
-	old := *h
-	s := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	s.idleIdx = -1
-	return s
 }
 
 // liveSessions returns the live sessions that match, in creation order, so
@@ -625,8 +601,8 @@ func (t *Tracker) endSession(s *session, how string) {
 		t.endedQ.push(endedRef{key: ck, at: t.now})
 	}
 	delete(t.live, s.rec.ID)
-	if s.idleIdx >= 0 {
-		heap.Remove(&t.idle, s.idleIdx)
+	if s.idle.idx >= 0 {
+		heap.Remove(&t.idle, s.idle.idx)
 	}
 	t.dropPair(s)
 	s.finishRecord()

@@ -480,11 +480,7 @@ func appendReplyNote(b []byte, r *Reply) []byte {
 	b = append(b, "server replied "...)
 	b = strconv.AppendInt(b, int64(r.Code), 10)
 	b = append(b, ' ')
-	txt = strings.TrimSpace(txt)
-	if len(txt) > 80 {
-		return append(append(b, txt[:80]...), "…"...)
-	}
-	return append(b, txt...)
+	return append(b, clip(strings.TrimSpace(txt), 80)...)
 }
 
 func itoa(n int) string {
