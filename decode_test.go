@@ -226,7 +226,7 @@ func TestExpectations(t *testing.T) {
 				if g.Endpoint.IsValid() {
 					ep = g.Endpoint.String()
 				}
-				if string(g.Mode) != want.Mode || g.Negotiation != want.Negotiation ||
+				if string(g.Mode) != want.Mode || string(g.Negotiation) != want.Negotiation ||
 					(want.Endpoint != "" && ep != want.Endpoint) || (want.Command != "" && g.Command != want.Command) ||
 					string(g.Verdict) != want.Verdict {
 					t.Errorf("transfer %d: got %s %s %s %s %s (%s), want %s %s %s %s %s", i+1,

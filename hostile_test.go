@@ -273,7 +273,7 @@ func (b *bufWriter) flush() {
 	b.b = b.b[:0]
 }
 
-func hasFlag(flags []string, f string) bool { return slices.Contains(flags, f) }
+func hasFlag(flags session.Flags, f session.Flag) bool { return flags.Has(f) }
 
 // smallCapture is one passive session with a 3000-byte transfer.
 func smallCapture(snaplen uint32) ([]byte, []int) {
@@ -420,7 +420,7 @@ func TestHostileLongLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.sessions) != 1 || !hasFlag(c.sessions[0].Flags, "overlong-line") {
+	if len(c.sessions) != 1 || !hasFlag(c.sessions[0].Flags, session.FlagOverlongLine) {
 		t.Fatalf("sessions %+v", c.sessions)
 	}
 	if len(c.transfers) != 1 || c.transfers[0].Verdict != session.OK {
@@ -465,10 +465,10 @@ func TestHostileManyNegotiations(t *testing.T) {
 		t.Fatalf("%d sessions", len(c.sessions))
 	}
 	s1, s2 := c.sessions[0], c.sessions[1]
-	if !hasFlag(s1.Flags, "transfer-cap") || len(c.transfers) != cfg.MaxTransfersPerSession {
+	if !hasFlag(s1.Flags, session.FlagTransferCap) || len(c.transfers) != cfg.MaxTransfersPerSession {
 		t.Errorf("session 1 flags %v, %d transfers reported", s1.Flags, len(c.transfers))
 	}
-	if !hasFlag(s2.Flags, "too-many-pending-commands") {
+	if !hasFlag(s2.Flags, session.FlagTooManyPendingCommands) {
 		t.Errorf("session 2 flags %v", s2.Flags)
 	}
 	if sum.StateLimitDrops < uint64(n-cfg.MaxTransfersPerSession) {
@@ -650,7 +650,7 @@ func TestHostileFragments(t *testing.T) {
 	// Fragments are not reassembled: the session must say so, and the
 	// missing bytes show as a control gap.
 	fl := c.sessions[0].Flags
-	if !hasFlag(fl, "ip-fragments") || !hasFlag(fl, "control-gap") {
+	if !hasFlag(fl, session.FlagIPFragments) || !hasFlag(fl, session.FlagControlGap) {
 		t.Errorf("fragmented control data not reported: flags %v", fl)
 	}
 	if len(c.transfers) != 0 {

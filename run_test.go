@@ -2,11 +2,11 @@ package ftpsniff_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 
 	"github.com/ftpsniff/ftpsniff"
 	"github.com/ftpsniff/ftpsniff/decode"
+	"github.com/ftpsniff/ftpsniff/session"
 )
 
 // lossySource reports kernel drops once it has delivered some packets.
@@ -51,7 +51,7 @@ func TestKernelDropsMarkVerdicts(t *testing.T) {
 		if len(c.transfers) == 0 {
 			t.Fatal("no transfers")
 		}
-		got := slices.Contains(c.transfers[0].Flags, "capture-loss")
+		got := c.transfers[0].Flags.Has(session.FlagCaptureLoss)
 		if got != tc.want {
 			t.Errorf("drops after %d packets: capture-loss flag %v, want %v (flags %v)", tc.after, got, tc.want, c.transfers[0].Flags)
 		}

@@ -125,7 +125,7 @@ func findTransfer(ts []session.Transfer, used map[uint64]bool, client, server, n
 	var loose *session.Transfer
 	for i := range ts {
 		g := &ts[i]
-		if used[g.ID] || g.Server.String() != server || g.Negotiation != neg || !g.Endpoint.IsValid() || g.Endpoint.String() != ep {
+		if used[g.ID] || g.Server.String() != server || string(g.Negotiation) != neg || !g.Endpoint.IsValid() || g.Endpoint.String() != ep {
 			continue
 		}
 		if g.Client.String() == client {

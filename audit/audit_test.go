@@ -16,7 +16,7 @@ func ap(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
 // port builds an active PORT transfer from client 198.51.100.10.
 func port(line, ep string) *session.Transfer {
 	return &session.Transfer{ID: 1, SessionID: 1, Client: ap("198.51.100.10:40000"), Server: ap("203.0.113.20:21"),
-		Mode: session.Active, Negotiation: strings.Fields(line)[0], NegotiationLine: line, Endpoint: ap(ep), Time: t0,
+		Mode: session.Active, Negotiation: session.Negotiation(strings.Fields(line)[0]), NegotiationLine: line, Endpoint: ap(ep), Time: t0,
 		NegotiationReply: &session.Reply{Code: 200, Text: "200 PORT command successful."},
 		Wire:             &session.WireInfo{AtSegmentStart: true, OneSegment: true}, Verdict: session.OK}
 }
@@ -28,7 +28,7 @@ func pasv(neg, reply, ep string) *session.Transfer {
 		code = 229
 	}
 	return &session.Transfer{ID: 2, SessionID: 1, Client: ap("198.51.100.10:40000"), Server: ap("203.0.113.20:21"),
-		Mode: session.Passive, Negotiation: neg, NegotiationLine: neg, Endpoint: ap(ep), Time: t0,
+		Mode: session.Passive, Negotiation: session.Negotiation(neg), NegotiationLine: neg, Endpoint: ap(ep), Time: t0,
 		NegotiationReply: &session.Reply{Code: code, Text: reply},
 		Wire:             &session.WireInfo{AtSegmentStart: true, OneSegment: true}, Verdict: session.OK}
 }

@@ -107,7 +107,7 @@ type Input struct {
 func Diagnose(t *session.Transfer, in Input) *Finding {
 	f := &Finding{
 		TransferID: t.ID, SessionID: t.SessionID, Time: t.Time,
-		Client: t.Client, Server: t.Server, Mode: t.Mode, Negotiation: t.Negotiation,
+		Client: t.Client, Server: t.Server, Mode: t.Mode, Negotiation: string(t.Negotiation),
 		Endpoint: t.Endpoint, Command: t.Command, Verdict: t.Verdict, Helper: in.Helper,
 	}
 	listenerSide, connectorSide := "client", "server"

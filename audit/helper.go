@@ -115,7 +115,7 @@ func baseHelper(t *session.Transfer, hc HelperConfig, ctx HelperContext) HelperV
 	if len(ports) == 0 {
 		ports = []uint16{21}
 	}
-	if ctx.TLS || t.Negotiation == "hidden" {
+	if ctx.TLS || t.Negotiation == session.Hidden {
 		return ignores("the control channel is encrypted (AUTH TLS): the helper cannot read PORT/PASV, so it opens nothing")
 	}
 	if !slices.Contains(ports, t.Server.Port()) {
@@ -130,12 +130,12 @@ func baseHelper(t *session.Transfer, hc HelperConfig, ctx HelperContext) HelperV
 	if t.Wire != nil && t.Wire.LFOnly {
 		term = "\n"
 	}
-	switch strings.ToUpper(t.Negotiation) {
+	switch strings.ToUpper(string(t.Negotiation)) {
 	case "LPRT", "LPSV":
 		return ignores("the helper does not parse %s (RFC 1639)", t.Negotiation)
 	case "PORT", "EPRT":
 		line = t.NegotiationLine
-		pattern = strings.ToUpper(t.Negotiation)
+		pattern = strings.ToUpper(string(t.Negotiation))
 		sender = t.Client.Addr()
 	case "PASV", "EPSV":
 		r := t.NegotiationReply
@@ -179,7 +179,7 @@ func baseHelper(t *session.Transfer, hc HelperConfig, ctx HelperContext) HelperV
 		return drops("the helper's parser rejects %q: %s, so it drops the segment (\"partial matching\")", line, why)
 	}
 	v := HelperVerdict{Outcome: HelperExpects, Expected: ap}
-	if strings.ToUpper(t.Negotiation) == "EPSV" || !ap.Addr().IsValid() {
+	if strings.ToUpper(string(t.Negotiation)) == "EPSV" || !ap.Addr().IsValid() {
 		v.Expected = netip.AddrPortFrom(sender, ap.Port())
 	} else if ap.Addr().Unmap() != sender.Unmap() && !hc.Loose {
 		return ignores("advertised address %s is not the sender's %s: with loose=0 the helper records no expectation", ap.Addr(), sender)

@@ -109,7 +109,7 @@ func Summarize(transfers []*session.Transfer, sessions []*session.Session) []*Se
 	for _, t := range transfers {
 		x := get(t.Server)
 		x.Transfers++
-		x.Negotiations[t.Negotiation]++
+		x.Negotiations[string(t.Negotiation)]++
 		r := x.ByMode[t.Mode]
 		r.Total++
 		if t.Verdict.Failed() {

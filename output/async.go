@@ -93,14 +93,10 @@ func (a *asyncWriter) Transfer(t *session.Transfer) error {
 // copyTransfer makes dst a copy of src that shares nothing the tracker may
 // change later, reusing dst's storage.
 func copyTransfer(dst, src *session.Transfer) {
-	replies, flags := dst.Replies, dst.Flags
+	replies := dst.Replies
 	negReply, data, wire := dst.NegotiationReply, dst.Data, dst.Wire
 	*dst = *src
 	dst.Replies = append(replies[:0], src.Replies...)
-	dst.Flags = append(flags[:0], src.Flags...)
-	if src.Flags != nil && dst.Flags == nil {
-		dst.Flags = []string{}
-	}
 	dst.NegotiationReply = copyPtr(negReply, src.NegotiationReply)
 	dst.Data = copyPtr(data, src.Data)
 	dst.Wire = copyPtr(wire, src.Wire)

@@ -25,7 +25,7 @@ func TestAsyncSameOutput(t *testing.T) {
 			NegotiationReply: &session.Reply{Code: 227, Text: "227 Entering Passive Mode (203,0,113,20,195,80).", Time: at},
 			Replies:          []session.Reply{{Code: 150, Text: "150 ok", Time: at}},
 			Verdict:          session.Verdicts[i%len(session.Verdicts)], Reason: "because",
-			Flags: []string{"nat-mismatch"}, Data: &session.DataConn{SYNs: i, FirstSYN: at},
+			Flags: session.FlagsOf(session.FlagNATMismatch), Data: &session.DataConn{SYNs: i, FirstSYN: at},
 			Wire: &session.WireInfo{AtSegmentStart: true},
 		}
 	}
@@ -44,7 +44,7 @@ func TestAsyncSameOutput(t *testing.T) {
 					t.Fatal(err)
 				}
 				tr.Replies = append(tr.Replies, session.Reply{Code: 226, Text: "late"})
-				tr.Flags[0] = "changed"
+				tr.Flags.Add(session.FlagTLS)
 				tr.NegotiationReply.Text = "changed"
 				tr.Data.SYNs = -1
 			}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/session"
+	"github.com/ftpsniff/ftpsniff/session/ftp"
 )
 
 // run is a sequence of records in decision order, as the tracker emits them.
@@ -57,7 +58,7 @@ func sampleRun() run {
 			{Time: at(10400), Code: 425, Text: "Failed to establish connection."},
 		},
 		Verdict: session.Dropped, Reason: "7 SYNs over 8.0 s, no SYN-ACK; server replied 425",
-		Flags: []string{},
+		Flags: session.FlagsOf(),
 		Data: &session.DataConn{
 			Connector: ap("203.0.113.20:20"), Listener: ap("198.51.100.10:51591"),
 			SYNs: 7, FirstSYN: at(2315), LastSYN: at(10315), LastSeen: at(10315),
@@ -74,7 +75,7 @@ func sampleRun() run {
 			{Time: at(11110), Code: 425, Text: "Failed to establish connection."},
 		},
 		Verdict: session.Reset, Reason: "SYN answered by RST from the listener after 0.3 ms; server replied 425",
-		Flags: []string{"cmd-lowercase"},
+		Flags: session.FlagsOf(), Notes: ftp.NoteCmdLowercase,
 		Data: &session.DataConn{
 			Connector: ap("203.0.113.20:20"), Listener: ap("198.51.100.10:51596"),
 			SYNs: 1, FirstSYN: at(11105), LastSYN: at(11105), LastSeen: at(11105),
@@ -93,7 +94,7 @@ func sampleRun() run {
 		},
 		Verdict: session.Unreachable,
 		Reason:  "ICMP destination unreachable (administratively prohibited) from 192.0.2.1 quoting the SYN",
-		Flags:   []string{},
+		Flags:   session.FlagsOf(),
 		Data: &session.DataConn{
 			Connector: ap("203.0.113.20:20"), Listener: ap("198.51.100.10:51600"),
 			SYNs: 1, FirstSYN: at(12105), LastSYN: at(12105), LastSeen: at(12106),
@@ -108,7 +109,7 @@ func sampleRun() run {
 		Endpoint:         ap("10.0.0.5:4353"), Time: at(13000),
 		Replies: []session.Reply{},
 		Verdict: session.Refused, Reason: "server replied 500 to PORT",
-		Flags:    []string{"nat-mismatch", "private-address"},
+		Flags:    session.FlagsOf(session.FlagNATMismatch, session.FlagPrivateAddress),
 		Attempts: 0, Decided: at(13010),
 	}
 	notAttempted := &session.Transfer{
@@ -121,7 +122,7 @@ func sampleRun() run {
 			{Time: at(24060), Code: 425, Text: "Failed to establish connection."},
 		},
 		Verdict: session.NotAttempted, Reason: "no SYN to 203.0.113.20:50000 seen in 10.0 s; server replied 425",
-		Flags:    []string{"227-no-parens"},
+		Flags: session.FlagsOf(), Notes: ftp.Note227NoParens,
 		Attempts: 0, Decided: at(24060),
 	}
 	s1 := &session.Session{
@@ -130,7 +131,7 @@ func sampleRun() run {
 		DetectedBy: "port", Commands: 14, Replies: 16,
 		Verdicts: map[session.Verdict]int{session.Dropped: 1, session.Reset: 1, session.Unreachable: 1,
 			session.Refused: 1, session.NotAttempted: 1},
-		Flags: []string{}, Anomalies: []string{}, Closed: "fin",
+		Flags: session.FlagsOf(), Anomalies: []string{}, Closed: session.ClosedFIN,
 	}
 
 	epsv := &session.Transfer{
@@ -144,7 +145,7 @@ func sampleRun() run {
 			{Time: at(9800), Code: 226, Text: "Transfer complete."},
 		},
 		Verdict: session.OK, Reason: "established; 2147483648 bytes to client",
-		Flags: []string{},
+		Flags: session.FlagsOf(),
 		Data: &session.DataConn{
 			Connector: ap("[2001:db8::10]:38402"), Listener: ap("[2001:db8::20]:50001"),
 			SYNs: 1, FirstSYN: at(3105), LastSYN: at(3105), SYNACK: at(3106), Established: true,
@@ -158,14 +159,14 @@ func sampleRun() run {
 		DetectedBy: "port", Commands: 9, Replies: 10,
 		Verdicts:  map[session.Verdict]int{session.OK: 1},
 		Anomalies: []string{"overlong reply line (1200 bytes)"},
-		Closed:    "idle",
+		Closed:    session.ClosedIdle,
 	}
 
 	hidden := &session.Transfer{
 		ID: 7, SessionID: 3, Client: ct, Server: st, Mode: session.Passive,
 		Negotiation: "hidden", Endpoint: ap("203.0.113.21:40001"), Time: at(5000),
 		Verdict: session.OK, Reason: "data connection seen; control channel encrypted",
-		Flags: []string{"tls"},
+		Flags: session.FlagsOf(session.FlagTLS),
 		Data: &session.DataConn{
 			Connector: ap("198.51.100.11:40100"), Listener: ap("203.0.113.21:40001"),
 			SYNs: 2, FirstSYN: at(4900), LastSYN: at(5900), SYNACK: at(5901), Established: true,
@@ -178,7 +179,7 @@ func sampleRun() run {
 		Greeting: "FileZilla Server 1.8.0", TLS: true, Gaps: 1, GapBytes: 1448, MidStream: true,
 		DetectedBy: "content", Commands: 2, Replies: 3,
 		Verdicts: map[session.Verdict]int{session.OK: 1},
-		Flags:    []string{"tls"}, Closed: "capture-end",
+		Flags:    session.FlagsOf(session.FlagTLS), Closed: session.ClosedCaptureEnd,
 	}
 
 	return run{

@@ -183,7 +183,7 @@ func NewJSONTransfer(t *session.Transfer) JSONTransfer {
 		Client:          addrPort(t.Client),
 		Server:          addrPort(t.Server),
 		Mode:            string(t.Mode),
-		Negotiation:     t.Negotiation,
+		Negotiation:     string(t.Negotiation),
 		NegotiationLine: t.NegotiationLine,
 		Endpoint:        addrPort(t.Endpoint),
 		Command:         t.Command,
@@ -192,7 +192,7 @@ func NewJSONTransfer(t *session.Transfer) JSONTransfer {
 		Replies:         make([]JSONReply, 0, len(t.Replies)),
 		Verdict:         string(t.Verdict),
 		Reason:          t.Reason,
-		Flags:           nonNil(t.Flags),
+		Flags:           nonNil(FlagNames(t.Flags, t.Notes)),
 		Attempts:        t.Attempts,
 		Decided:         jsonTime(t.Decided),
 	}
@@ -258,9 +258,9 @@ func NewJSONSession(s *session.Session) JSONSession {
 		Transfers:  total,
 		Failed:     failed,
 		Verdicts:   VerdictCounts(s.Verdicts),
-		Flags:      nonNil(s.Flags),
+		Flags:      nonNil(FlagNames(s.Flags, 0)),
 		Anomalies:  nonNil(s.Anomalies),
-		Closed:     s.Closed,
+		Closed:     string(s.Closed),
 	}
 }
 

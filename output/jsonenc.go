@@ -38,7 +38,7 @@ func (e *jsonEnc) transfer(b []byte, t *session.Transfer) []byte {
 	b = append(b, `,"mode":`...)
 	b = appendJSONString(b, string(t.Mode))
 	b = append(b, `,"negotiation":`...)
-	b = appendJSONString(b, t.Negotiation)
+	b = appendJSONString(b, string(t.Negotiation))
 	b = append(b, `,"negotiation_line":`...)
 	b = appendJSONString(b, t.NegotiationLine)
 	if r := t.NegotiationReply; r != nil {
@@ -66,7 +66,8 @@ func (e *jsonEnc) transfer(b []byte, t *session.Transfer) []byte {
 	b = append(b, `,"reason":`...)
 	b = appendJSONString(b, t.Reason)
 	b = append(b, `,"flags":`...)
-	b = appendJSONStrings(b, t.Flags) // nil is [] (NewJSONTransfer uses nonNil)
+	e.names = AppendFlagNames(e.names[:0], t.Flags, t.Notes)
+	b = appendJSONStrings(b, e.names)
 	if d := t.Data; d != nil {
 		b = append(b, `,"data":`...)
 		b = e.data(b, d)
@@ -199,11 +200,12 @@ func (e *jsonEnc) session(b []byte, s *session.Session) ([]byte, error) {
 		return nil, err
 	}
 	b = append(b, `,"flags":`...)
-	b = appendJSONStrings(b, s.Flags) // nil is [] (nonNil)
+	e.names = AppendFlagNames(e.names[:0], s.Flags, 0)
+	b = appendJSONStrings(b, e.names)
 	b = append(b, `,"anomalies":`...)
 	b = appendJSONStrings(b, s.Anomalies)
 	b = append(b, `,"closed":`...)
-	b = appendJSONString(b, s.Closed)
+	b = appendJSONString(b, string(s.Closed))
 	return append(b, '}'), nil
 }
 
@@ -459,8 +461,9 @@ func appendJSONTime(b []byte, t time.Time) []byte {
 // date of the last day formatted (the timestamps of a record, and of
 // consecutive records, mostly share it). The zero value is ready to use.
 type jsonEnc struct {
-	day  int64 // days since 1970-01-01, plus one; 0 when date is unset
-	date [10]byte
+	names []string // reused for flag names
+	day   int64    // days since 1970-01-01, plus one; 0 when date is unset
+	date  [10]byte
 	// addrs caches the text of recent addresses (direct-mapped by a hash
 	// of the address): a session's client and server appear in every one
 	// of its records, and IPv6 text is dear to make.

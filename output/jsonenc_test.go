@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/session"
+	"github.com/ftpsniff/ftpsniff/session/ftp"
 )
 
 // marshal is what encoding/json writes for v (HTML escaping off).
@@ -94,7 +95,7 @@ func genTransfer(r *rand.Rand, id uint64) *session.Transfer {
 	x := &session.Transfer{
 		ID: id, SessionID: r.Uint64N(1 << 40), Client: ep(), Server: ep(),
 		Mode:            session.Mode(pick([]string{"active", "passive", "", "we\"ird"})),
-		Negotiation:     pick([]string{"PORT", "PASV", "EPRT", "EPSV", "LPRT", "LPSV", "hidden", ""}),
+		Negotiation:     session.Negotiation(pick([]string{"PORT", "PASV", "EPRT", "EPSV", "LPRT", "LPSV", "hidden", ""})),
 		NegotiationLine: pick(awkward), Endpoint: ep(), Time: tm(),
 		Command: pick([]string{"", "RETR", "LIST", "stor"}), CommandArg: pick(awkward), CommandTime: tm(),
 		Verdict: verdicts[r.IntN(len(verdicts))], Reason: pick(awkward),
@@ -116,10 +117,10 @@ func genTransfer(r *rand.Rand, id uint64) *session.Transfer {
 	switch r.IntN(3) {
 	case 0: // nil flags
 	case 1:
-		x.Flags = []string{}
+		x.Notes = ftp.Notes(r.Uint32())
 	default:
 		for range 1 + r.IntN(4) {
-			x.Flags = append(x.Flags, pick([]string{"nat-mismatch", "private-address", "tls", "syn-before-reply", "we\"ird\n"}))
+			x.Flags.Add(session.Flag(r.IntN(session.FlagCount)))
 		}
 	}
 	if r.IntN(4) > 0 {
@@ -151,7 +152,7 @@ func genSession(r *rand.Rand, id uint64) *session.Session {
 		Greeting: x.Reason, System: x.NegotiationLine, User: x.CommandArg, Password: "****",
 		TLS: r.IntN(2) == 0, Gaps: r.IntN(3), GapBytes: r.Int64N(1 << 40), MidStream: r.IntN(2) == 0,
 		DetectedBy: x.Command, Commands: r.IntN(1000), Replies: r.IntN(1000),
-		Flags: x.Flags, Closed: string(x.Mode),
+		Flags: x.Flags, Closed: session.CloseReason(x.Mode),
 	}
 	if r.IntN(3) > 0 {
 		s.Anomalies = []string{}

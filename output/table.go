@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -255,7 +254,7 @@ func tableTransfer(tr *session.Transfer) *session.Transfer {
 		ID: tr.ID, SessionID: tr.SessionID, Client: tr.Client, Server: tr.Server,
 		Mode: tr.Mode, Negotiation: tr.Negotiation, Endpoint: tr.Endpoint, Time: tr.Time,
 		Command: tr.Command, CommandArg: tr.CommandArg, Verdict: tr.Verdict, Reason: tr.Reason,
-		Flags: slices.Clone(tr.Flags),
+		Flags: tr.Flags, Notes: tr.Notes,
 	}
 }
 
@@ -431,7 +430,7 @@ func (t *tableWriter) transferRow(tr *session.Transfer, layout string) []string 
 		"#" + strconv.FormatUint(tr.SessionID, 10),
 		orDash(client),
 		orDash(addrPort(tr.Server)),
-		orDash(clean(tr.Negotiation)),
+		orDash(clean(string(tr.Negotiation))),
 		orDash(addrPort(tr.Endpoint)),
 		orDash(strings.TrimSpace(cmd)),
 		orDash(clean(string(tr.Verdict))),
@@ -509,8 +508,8 @@ func (t *tableWriter) reasonWidth(cells [][]string) int {
 // reasonFlags renders the reason followed by the flags in brackets.
 func reasonFlags(tr *session.Transfer) string {
 	s := clean(tr.Reason)
-	if len(tr.Flags) > 0 {
-		s = strings.TrimSpace(s + " [" + clean(strings.Join(tr.Flags, ", ")) + "]")
+	if names := FlagNames(tr.Flags, tr.Notes); len(names) > 0 {
+		s = strings.TrimSpace(s + " [" + clean(strings.Join(names, ", ")) + "]")
 	}
 	return s
 }
@@ -562,7 +561,7 @@ func (t *tableWriter) renderSessions(b *bytes.Buffer, layout string) error {
 			tls,
 			transfers,
 			gaps,
-			orDash(clean(s.Closed)),
+			orDash(clean(string(s.Closed))),
 		})
 	}
 	b.WriteString("FTP sessions\n")

@@ -70,8 +70,8 @@ func TextTransfer(t *session.Transfer) string {
 	if t.Reason != "" {
 		b.WriteString(": " + clean(t.Reason))
 	}
-	if len(t.Flags) > 0 {
-		b.WriteString(" [" + clean(strings.Join(t.Flags, ",")) + "]")
+	if names := FlagNames(t.Flags, t.Notes); len(names) > 0 {
+		b.WriteString(" [" + clean(strings.Join(names, ",")) + "]")
 	}
 	return b.String()
 }
@@ -82,7 +82,7 @@ func TextSession(s *session.Session) string {
 	total, _ := countTotals(s.Verdicts)
 	fmt.Fprintf(&b, "%s session #%d %s -> %s ended (%s): %s",
 		textTime(s.End), s.ID, orDash(addrPort(s.Client)), orDash(addrPort(s.Server)),
-		orDash(clean(s.Closed)), plural(total, "transfer"))
+		orDash(clean(string(s.Closed))), plural(total, "transfer"))
 	if total > 0 {
 		b.WriteString(": " + countsPhrase(s.Verdicts))
 	}
@@ -101,15 +101,15 @@ func TextSession(s *session.Session) string {
 	if s.MidStream {
 		b.WriteString("; mid-stream")
 	}
-	if len(s.Flags) > 0 {
-		b.WriteString(" [" + clean(strings.Join(s.Flags, ",")) + "]")
+	if names := FlagNames(s.Flags, 0); len(names) > 0 {
+		b.WriteString(" [" + clean(strings.Join(names, ",")) + "]")
 	}
 	return b.String()
 }
 
 // negotiation renders the mode and the negotiation, e.g. "active PORT".
 func negotiation(tr *session.Transfer) string {
-	return strings.TrimSpace(clean(string(tr.Mode)) + " " + clean(tr.Negotiation))
+	return strings.TrimSpace(clean(string(tr.Mode)) + " " + clean(string(tr.Negotiation)))
 }
 
 // TextSummary renders the summary block written at Close: lines ending in

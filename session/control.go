@@ -30,7 +30,7 @@ type session struct {
 
 	lastSeen time.Time
 	closedAt time.Time
-	closeHow string
+	closeHow CloseReason
 	finFrom  [2]bool // [fromClient, fromServer]
 	ended    bool
 
@@ -42,7 +42,6 @@ type session struct {
 	// carryAtStart says, per direction, that the partial line the splitter
 	// holds began at the start of a segment.
 	carryAtStart [2]bool
-	flags        flagSet
 
 	pending   []pendingCmd
 	transfers []*transfer // every transfer, in negotiation order
@@ -85,7 +84,7 @@ func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
 	return s
 }
 
-func (s *session) flag(f string) { s.flags.add(f) }
+func (s *session) flag(f Flag) { s.rec.Flags.Add(f) }
 
 func (s *session) anomaly(format string, args ...any) {
 	if len(s.rec.Anomalies) < maxAnomalies {
@@ -95,7 +94,6 @@ func (s *session) anomaly(format string, args ...any) {
 
 // finishRecord fills the derived fields of the session record.
 func (s *session) finishRecord() {
-	s.rec.Flags = s.flags.appendSorted(s.rec.Flags[:0])
 }
 
 // control feeds a control-channel packet; fromClient says its direction.
@@ -108,9 +106,9 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 		s.isn, s.synSeen = p.TCP.Seq, true
 	}
 	if fl.Has(decode.RST) {
-		s.flag("control-reset")
+		s.flag(FlagControlReset)
 		if s.closedAt.IsZero() {
-			s.closedAt, s.closeHow = p.Time, "rst"
+			s.closedAt, s.closeHow = p.Time, ClosedRST
 			t.noteClosed(s)
 		}
 	}
@@ -121,16 +119,16 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 			s.finFrom[1] = true
 		}
 		if s.finFrom[0] && s.finFrom[1] && s.closedAt.IsZero() {
-			s.closedAt, s.closeHow = p.Time, "fin"
+			s.closedAt, s.closeHow = p.Time, ClosedFIN
 			t.noteClosed(s)
 		}
 	}
 	if p.Fragment {
-		s.flag("ip-fragments")
+		s.flag(FlagIPFragments)
 		return
 	}
 	if p.Truncated && len(p.Payload) > 0 {
-		s.flag("snaplen-truncated")
+		s.flag(FlagSnaplenTruncated)
 	}
 	if fl.Has(decode.ACK) {
 		t.ackedGap(s, fromClient, p)
@@ -154,7 +152,7 @@ func dirIndex(fromClient bool) int {
 func (s *session) gap(fromClient bool, n int) {
 	s.rec.Gaps++
 	s.rec.GapBytes += int64(n)
-	s.flag("control-gap")
+	s.flag(FlagControlGap)
 	d := dirIndex(fromClient)
 	s.split[d].Gap()
 	if !fromClient {
@@ -163,7 +161,7 @@ func (s *session) gap(fromClient bool, n int) {
 	// A negotiation may have been lost: say so on the open ones.
 	for _, x := range s.transfers {
 		if !x.settled {
-			x.flag("control-gap")
+			x.flag(FlagControlGap)
 		}
 	}
 }
@@ -177,7 +175,7 @@ func (s *session) feed(fromClient bool, data []byte) {
 			return
 		}
 		// Clear text again after TLS (CCC): parse from here on.
-		s.flag("ccc")
+		s.flag(FlagCCC)
 		s.tls[d].clear = true
 	}
 	// Bytes are fed one segment at a time: the first line of a segment
@@ -210,17 +208,17 @@ func (s *session) lineFlags(f ftp.LineFlags, client bool) {
 		side = "client"
 	}
 	if f&ftp.FlagOverlong != 0 {
-		s.flag("overlong-line")
+		s.flag(FlagOverlongLine)
 		s.anomaly("%s line longer than %d bytes (truncated)", side, s.t.cfg.MaxLine)
 	}
 	if f&ftp.FlagTelnet != 0 {
-		s.flag("telnet-iac")
+		s.flag(FlagTelnetIAC)
 	}
 	if f&ftp.FlagLFOnly != 0 {
-		s.flag("lf-only")
+		s.flag(FlagLFOnly)
 	}
 	if f&ftp.FlagPartial != 0 {
-		s.flag("partial-line")
+		s.flag(FlagPartialLine)
 	}
 }
 
@@ -232,7 +230,7 @@ func (s *session) clientLine(line []byte, f ftp.LineFlags) {
 	}
 	cmd, ok := ftp.ParseCommand(line)
 	if !ok {
-		s.flag("invalid-command")
+		s.flag(FlagInvalidCommand)
 		s.anomaly("not an FTP command: %q", clip(string(line), 60))
 		return
 	}
@@ -266,7 +264,7 @@ func (s *session) clientLine(line []byte, f ftp.LineFlags) {
 		pc.xfer = s.useNegotiation(cmd, now)
 	}
 	if len(s.pending) >= s.t.cfg.MaxPendingCommands {
-		s.flag("too-many-pending-commands")
+		s.flag(FlagTooManyPendingCommands)
 		s.dropPending(1)
 	}
 	s.pending = append(s.pending, pc)
@@ -280,7 +278,7 @@ func (s *session) serverLine(line []byte, f ftp.LineFlags) {
 		if len(line) == 0 {
 			return
 		}
-		s.flag("invalid-reply")
+		s.flag(FlagInvalidReply)
 		s.anomaly("invalid reply line: %v", err)
 		return
 	}
@@ -288,7 +286,7 @@ func (s *session) serverLine(line []byte, f ftp.LineFlags) {
 		return
 	}
 	if r.Broken {
-		s.flag("broken-multiline")
+		s.flag(FlagBrokenMultiline)
 	}
 	s.reply(r)
 }
@@ -311,7 +309,7 @@ func (s *session) reply(r ftp.Reply) {
 			return
 		}
 		if r.Code != 421 {
-			s.flag("unsolicited-reply")
+			s.flag(FlagUnsolicitedReply)
 		}
 		return
 	}
@@ -373,7 +371,7 @@ func (s *session) skipUnanswered(code int) {
 	}
 	for i := 1; i < len(s.pending); i++ {
 		if slices.Contains(verbs, s.pending[i].verb) {
-			s.flag("lost-replies")
+			s.flag(FlagLostReplies)
 			s.dropPending(i)
 			return
 		}
@@ -399,10 +397,10 @@ func firstLineText(r ftp.Reply) string {
 // without their (invisible) negotiations.
 func (s *session) startTLS() {
 	s.rec.TLS = true
-	s.flag("tls")
+	s.flag(FlagTLS)
 	for _, x := range s.transfers {
 		if !x.settled {
-			x.flag("tls")
+			x.flag(FlagTLS)
 		}
 	}
 }

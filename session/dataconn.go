@@ -113,20 +113,20 @@ func (t *Tracker) attach(x *transfer, c *dataConn) {
 		return
 	}
 	if c.key.dst != x.rec.Endpoint {
-		x.flag("connected-elsewhere") // e.g. to the control address instead of a private one
+		x.flag(FlagConnectedElsewhere) // e.g. to the control address instead of a private one
 	}
 	known := x.rec.Time // when the endpoint became known on the wire
 	if x.rec.Mode == Passive && x.rec.NegotiationReply != nil {
 		known = x.rec.NegotiationReply.Time
 	}
 	if c.rec.FirstSYN.Before(known) {
-		x.flag("syn-before-reply") // matched retroactively
+		x.flag(FlagSYNBeforeReply) // matched retroactively
 	}
 	if x.rec.Mode == Active && c.key.src.Port() != 20 {
-		x.flag("active-source-not-20")
+		x.flag(FlagActiveSourceNot20)
 	}
 	if c.rec.FirstSYN.Sub(x.rec.Time) > 300e9 {
-		x.flag("late-syn")
+		x.flag(FlagLateSYN)
 	}
 }
 
@@ -239,14 +239,14 @@ func (t *Tracker) hiddenTransfer(s *session, k flowKey, p *decode.Packet) *trans
 	if k.src.Addr() == s.key.dst.Addr() {
 		mode = Active
 	}
-	x := s.newTransfer(mode, "hidden", "", p.Time)
+	x := s.newTransfer(mode, Hidden, "", p.Time)
 	if x == nil {
 		return nil
 	}
 	x.rec.Endpoint = k.dst
 	x.accepted = true
 	x.used = true
-	x.flag("tls")
+	x.flag(FlagTLS)
 	if s.current == x {
 		s.current = nil
 	}

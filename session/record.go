@@ -3,6 +3,8 @@ package session
 import (
 	"net/netip"
 	"time"
+
+	"github.com/ftpsniff/ftpsniff/session/ftp"
 )
 
 // Verdict is the outcome of one negotiated data connection.
@@ -45,6 +47,33 @@ type Mode string
 const (
 	Active  Mode = "active"  // the server connects to the client (PORT, EPRT, LPRT)
 	Passive Mode = "passive" // the client connects to the server (PASV, EPSV, LPSV)
+)
+
+// Negotiation names the command that negotiated a data connection.
+type Negotiation string
+
+// The negotiations, exactly as they appear in every output.
+const (
+	PORT Negotiation = "PORT"
+	EPRT Negotiation = "EPRT"
+	LPRT Negotiation = "LPRT"
+	PASV Negotiation = "PASV"
+	EPSV Negotiation = "EPSV"
+	LPSV Negotiation = "LPSV"
+	// Hidden: the control channel was encrypted; only the data
+	// connection was seen.
+	Hidden Negotiation = "hidden"
+)
+
+// CloseReason says how a control session ended.
+type CloseReason string
+
+// How sessions end, exactly as they appear in every output.
+const (
+	ClosedFIN        CloseReason = "fin"         // FIN both ways
+	ClosedRST        CloseReason = "rst"         // a RST
+	ClosedIdle       CloseReason = "idle"        // no packet for ControlIdle
+	ClosedCaptureEnd CloseReason = "capture-end" // the capture ended first
 )
 
 // Reply is one FTP reply (all lines of a multi-line reply joined by "\n").
@@ -105,9 +134,9 @@ type Transfer struct {
 	// Client and Server are the control channel's endpoints.
 	Client, Server netip.AddrPort
 	Mode           Mode
-	// Negotiation is PORT, PASV, EPRT, EPSV, LPRT or LPSV; "hidden" when the
+	// Negotiation is PORT, PASV, EPRT, EPSV, LPRT or LPSV; Hidden when the
 	// control channel was encrypted and only the data connection was seen.
-	Negotiation string
+	Negotiation Negotiation
 	// NegotiationLine is the command line that negotiated (password-free).
 	NegotiationLine string
 	// NegotiationReply is the reply to the negotiation command, if seen.
@@ -124,8 +153,10 @@ type Transfer struct {
 	Replies []Reply
 	Verdict Verdict
 	Reason  string
-	// Flags are anomaly and context markers, sorted (see the README).
-	Flags []string
+	// Flags are anomaly and context markers (names in docs/output.md).
+	Flags Flags
+	// Notes are the parser quirks of the negotiation's line (see ftp.Notes).
+	Notes ftp.Notes
 	// Data is the data connection that matched, if any.
 	Data *DataConn
 	// Attempts counts data connections (distinct 4-tuples) matched to this
@@ -173,12 +204,17 @@ type Session struct {
 	Replies    int
 	// Verdicts counts this session's transfers per verdict.
 	Verdicts map[Verdict]int
-	// Flags are anomaly markers (sorted).
-	Flags []string
+	// Flags are anomaly markers.
+	Flags Flags
 	// Anomalies are human-readable notes (bounded), e.g. an overlong line.
 	Anomalies []string
-	// Closed says how the session ended: "fin", "rst", "idle", "capture-end".
-	Closed string
+	// Closed says how the session ended.
+	Closed CloseReason
+	// Verdict and Reason are set for a blocked control connection (its SYNs
+	// went unanswered, or were answered by RST or ICMP): Dropped, Reset or
+	// Unreachable, with the evidence. Empty for a session that got going.
+	Verdict Verdict
+	Reason  string
 }
 
 // Summary is what a whole run found.
@@ -194,4 +230,35 @@ type Summary struct {
 	First, Last     time.Time
 	InputErrors     []string
 	StateLimitDrops uint64
+	// Superseded counts the negotiations replaced by a later one before any
+	// transfer command used them (counted in Verdicts too).
+	Superseded int
+	// Blocked counts control connections that never got established
+	// (sessions with a Verdict); they are in Sessions too.
+	Blocked int
+	// Quality says what the capture could not show.
+	Quality CaptureQuality
+	// Flags are run-wide markers (FlagNoDataConnections, FlagClockJump,
+	// FlagDuplicateFrames, FlagOneSided).
+	Flags Flags
+}
+
+// CaptureQuality measures how complete the capture was.
+type CaptureQuality struct {
+	// DuplicateFrames counts frames seen twice (SPAN, -i any), not counted again.
+	DuplicateFrames uint64
+	// OneSidedConns counts data connections of which only one direction
+	// was captured; OneSidedPairs the host pairs whose data connections
+	// all showed one direction only.
+	OneSidedConns, OneSidedPairs int
+	// ControlGaps counts missing stretches in control streams, GapBytes their size.
+	ControlGaps     int
+	ControlGapBytes int64
+	// TruncatedFTP counts frames of FTP connections cut short by the snap
+	// length (FTP lines or headers lost).
+	TruncatedFTP uint64
+	// ClockJumps counts timestamps far from their neighbours (ignored for the clock).
+	ClockJumps int
+	// ClockSkews counts SYN-ACKs and RSTs timestamped before their SYN.
+	ClockSkews int
 }

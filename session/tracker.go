@@ -200,7 +200,7 @@ func (t *Tracker) Packet(p *decode.Packet) bool {
 		// Fragmented TCP is not reassembled: say so on the sessions
 		// between these hosts (their control stream will show a gap).
 		for _, s := range t.pairs[pairKey(p.Src, p.Dst)] {
-			s.flag("ip-fragments")
+			s.flag(FlagIPFragments)
 		}
 	}
 	switch {
@@ -247,7 +247,7 @@ func (t *Tracker) Close() Summary {
 		t.flushAll(s) // every session's queued bytes before any session ends
 	}
 	for _, s := range live {
-		how := "capture-end"
+		how := ClosedCaptureEnd
 		if !s.closedAt.IsZero() {
 			how = s.closeHow
 		}
@@ -498,7 +498,7 @@ func (t *Tracker) expireSessions() {
 		if closed(s) {
 			t.endSession(s, s.closeHow)
 		} else {
-			t.endSession(s, "idle")
+			t.endSession(s, ClosedIdle)
 		}
 	}
 	for k, s := range t.tentative {
@@ -569,7 +569,7 @@ type endedRef struct {
 const endedMemory = 2 * time.Minute
 
 // endSession decides every transfer of s still open, reports s and forgets it.
-func (t *Tracker) endSession(s *session, how string) {
+func (t *Tracker) endSession(s *session, how CloseReason) {
 	if s.ended {
 		return
 	}
@@ -588,9 +588,9 @@ func (t *Tracker) endSession(s *session, how string) {
 			x.touch()
 		}
 	}
-	t.checkOpen(how == "capture-end")
+	t.checkOpen(how == ClosedCaptureEnd)
 	t.clearFlow(s.key, s, nil)
-	if how != "idle" && how != "capture-end" && len(t.ended) < t.cfg.MaxSessions {
+	if how != ClosedIdle && how != ClosedCaptureEnd && len(t.ended) < t.cfg.MaxSessions {
 		ck := s.key.canon()
 		t.ended[ck] = endedConn{key: s.key, at: t.now, isn: s.isn, synSeen: s.synSeen}
 		if t.endedQ.len() >= 2*t.cfg.MaxSessions {
@@ -620,7 +620,7 @@ func (t *Tracker) Sessions() int { return t.sum.Sessions }
 func (t *Tracker) CaptureLoss() {
 	for _, x := range t.open {
 		if !x.settled {
-			x.flag("capture-loss")
+			x.flag(FlagCaptureLoss)
 		}
 	}
 }

@@ -118,7 +118,7 @@ func TestTrackerScenarios(t *testing.T) {
 		build   func(s *script)
 		verdict []Verdict
 		reason  []string // substrings, per transfer
-		flags   []string // flags expected on the first transfer
+		flags   []Flag   // flags expected on the first transfer
 	}{
 		{
 			name: "passive ok",
@@ -221,7 +221,7 @@ func TestTrackerScenarios(t *testing.T) {
 				c.close()
 			},
 			verdict: []Verdict{OK},
-			flags:   []string{"connected-elsewhere", "nat-mismatch", "private-address", "syn-before-reply"},
+			flags:   []Flag{FlagConnectedElsewhere, FlagNATMismatch, FlagPrivateAddress, FlagSYNBeforeReply},
 		},
 		{
 			name: "content detection on 2121 and TLS hidden transfers",
@@ -240,7 +240,7 @@ func TestTrackerScenarios(t *testing.T) {
 				c.close()
 			},
 			verdict: []Verdict{OK},
-			flags:   []string{"tls"},
+			flags:   []Flag{FlagTLS},
 		},
 	}
 	for _, tc := range cases {
@@ -264,8 +264,8 @@ func TestTrackerScenarios(t *testing.T) {
 				}
 			}
 			for _, f := range tc.flags {
-				if !slices.Contains(r.transfers[0].Flags, f) {
-					t.Errorf("flags %v lack %q", r.transfers[0].Flags, f)
+				if !r.transfers[0].Flags.Has(f) {
+					t.Errorf("flags %v lack %v", r.transfers[0].Flags, f)
 				}
 			}
 			if len(r.sessions) != 1 {

@@ -15,9 +15,8 @@ import (
 
 // transfer is the live state behind a Transfer record.
 type transfer struct {
-	rec   Transfer
-	s     *session
-	flags flagSet
+	rec Transfer
+	s   *session
 
 	awaitingReply bool // PASV/EPSV/LPSV sent, reply not parsed yet
 	accepted      bool // the server accepted the negotiation (2xx)
@@ -47,16 +46,16 @@ type transfer struct {
 	connBuf  [1]*dataConn
 }
 
-func (x *transfer) flag(f string) { x.flags.add(f) }
+func (x *transfer) flag(f Flag) { x.rec.Flags.Add(f) }
 
 // newTransfer registers a negotiation in session s.
-func (s *session) newTransfer(mode Mode, neg, line string, now time.Time) *transfer {
+func (s *session) newTransfer(mode Mode, neg Negotiation, line string, now time.Time) *transfer {
 	t := s.t
 	if len(s.transfers) >= t.cfg.MaxTransfersPerSession {
-		if !s.flags.has("transfer-cap") {
+		if !s.rec.Flags.Has(FlagTransferCap) {
 			s.anomaly("more than %d negotiations: later ones are not tracked", t.cfg.MaxTransfersPerSession)
 		}
-		s.flag("transfer-cap")
+		s.flag(FlagTransferCap)
 		t.sum.StateLimitDrops++
 		return nil
 	}
@@ -80,7 +79,7 @@ func (s *session) newTransfer(mode Mode, neg, line string, now time.Time) *trans
 		},
 	}
 	if s.rec.TLS {
-		x.flag("tls")
+		x.flag(FlagTLS)
 	}
 	x.rec.Replies = x.replyBuf[:0]
 	x.conns = x.connBuf[:0]
@@ -100,13 +99,13 @@ func (s *session) negotiate(cmd ftp.Command, now time.Time) *transfer {
 	}
 	switch cmd.Verb {
 	case "PASV", "EPSV", "LPSV":
-		x := s.newTransfer(Passive, cmd.Verb, line, now)
+		x := s.newTransfer(Passive, Negotiation(cmd.Verb), line, now)
 		if x != nil {
 			x.awaitingReply = true
 		}
 		return x
 	}
-	x := s.newTransfer(Active, cmd.Verb, line, now)
+	x := s.newTransfer(Active, Negotiation(cmd.Verb), line, now)
 	if x == nil {
 		return nil
 	}
@@ -121,10 +120,10 @@ func (s *session) negotiate(cmd ftp.Command, now time.Time) *transfer {
 	case "LPRT":
 		ep, notes, err = ftp.ParseLPRT(cmd.Arg)
 	}
-	x.addNotes(notes)
+	x.rec.Notes |= notes
 	if err != nil {
-		x.flag("bad-argument")
-		s.flag("bad-argument")
+		x.flag(FlagBadArgument)
+		s.flag(FlagBadArgument)
 		s.anomaly("%s: %v", cmd.Verb, err)
 		return x
 	}
@@ -132,12 +131,6 @@ func (s *session) negotiate(cmd ftp.Command, now time.Time) *transfer {
 	x.rec.Wire = &w
 	x.setEndpoint(ep)
 	return x
-}
-
-func (x *transfer) addNotes(n ftp.Notes) {
-	for _, s := range n.Strings() {
-		x.flag(s)
-	}
 }
 
 // setEndpoint records the advertised endpoint, classifies it and starts
@@ -152,16 +145,16 @@ func (x *transfer) setEndpoint(ep netip.AddrPort) {
 	}
 	adv := ep.Addr().Unmap()
 	if adv != peer.Unmap() {
-		x.flag("nat-mismatch")
+		x.flag(FlagNATMismatch)
 		switch c := Classify(adv); {
 		case c.NonPublic():
-			x.flag("private-address")
+			x.flag(FlagPrivateAddress)
 		default:
-			x.flag("third-party")
+			x.flag(FlagThirdParty)
 		}
 	}
 	if ep.Port() < 1024 {
-		x.flag("privileged-port")
+		x.flag(FlagPrivilegedPort)
 	}
 	t := s.t
 	keys, n := x.listenKeys()
@@ -210,12 +203,12 @@ func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply) {
 		if r.Code < 200 || r.Code >= 300 {
 			return
 		}
-		neg := map[int]string{227: "PASV", 228: "LPSV", 229: "EPSV"}[r.Code]
+		neg := map[int]Negotiation{227: PASV, 228: LPSV, 229: EPSV}[r.Code]
 		x = s.newTransfer(Passive, neg, "", rep.Time)
 		if x == nil {
 			return
 		}
-		x.flag("command-not-seen")
+		x.flag(FlagCommandNotSeen)
 	}
 	x.awaitingReply = false
 	x.touch()
@@ -237,8 +230,8 @@ func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply) {
 	switch r.Code {
 	case 227:
 		ep, notes, err = ftp.Parse227(text)
-		if x.rec.Negotiation == "EPSV" {
-			x.flag("227-for-epsv")
+		if x.rec.Negotiation == EPSV {
+			x.flag(Flag227ForEPSV)
 		}
 	case 229:
 		var port uint16
@@ -250,24 +243,24 @@ func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply) {
 			}
 			ep = netip.AddrPortFrom(addr, port)
 		}
-		if x.rec.Negotiation == "PASV" {
-			x.flag("229-for-pasv")
+		if x.rec.Negotiation == PASV {
+			x.flag(Flag229ForPASV)
 		}
 	case 228:
 		ep, notes, err = ftp.Parse228(text)
 	default:
-		x.flag("unexpected-reply")
+		x.flag(FlagUnexpectedReply)
 		return
 	}
 	if r.Multiline {
-		x.flag("multiline-reply")
+		x.flag(FlagMultilineReply)
 	}
-	x.addNotes(notes)
+	x.rec.Notes |= notes
 	w := s.lineWire
 	x.rec.Wire = &w
 	if err != nil {
-		x.flag("bad-reply")
-		s.flag("bad-reply")
+		x.flag(FlagBadReply)
+		s.flag(FlagBadReply)
 		s.anomaly("%d reply: %v", r.Code, err)
 		return
 	}
@@ -279,7 +272,7 @@ func (s *session) useNegotiation(cmd ftp.Command, now time.Time) *transfer {
 	x := s.current
 	if x == nil || x.used || x.settled {
 		if !s.rec.TLS {
-			s.flag("transfer-without-negotiation")
+			s.flag(FlagTransferWithoutNegotiation)
 		}
 		return nil
 	}
@@ -429,7 +422,6 @@ func (t *Tracker) settle(x *transfer, v Verdict, reason string) {
 		x.rec.Data = &x.data
 	}
 	x.rec.Attempts = len(x.conns)
-	x.rec.Flags = x.flags.appendSorted(x.rec.Flags[:0])
 	if x.indexed {
 		keys, n := x.listenKeys()
 		for _, k := range keys[:n] {

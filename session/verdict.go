@@ -41,18 +41,18 @@ func (x *transfer) decide(now time.Time, atEnd bool) (v Verdict, reason string, 
 	cfg := &x.s.t.cfg
 	final := atEnd || x.sessionEnded
 	if x.refusedBy != nil {
-		return Refused, replyNote(x.refusedBy) + " to " + x.rec.Negotiation, true, 0
+		return Refused, replyNote(x.refusedBy) + " to " + string(x.rec.Negotiation), true, 0
 	}
 	if !x.accepted && !x.rec.Endpoint.IsValid() {
 		// Still waiting for the reply to the negotiation.
 		switch {
 		case x.awaitingReply && final:
-			return Unknown, "no reply to " + x.rec.Negotiation + " was seen", true, 0
-		case x.flags.has("bad-argument") && x.rec.NegotiationReply != nil:
-			return Unknown, "server accepted a " + x.rec.Negotiation + " whose argument ftpsniff rejects", true, 0
-		case x.flags.has("bad-reply"):
+			return Unknown, "no reply to " + string(x.rec.Negotiation) + " was seen", true, 0
+		case x.rec.Flags.Has(FlagBadArgument) && x.rec.NegotiationReply != nil:
+			return Unknown, "server accepted a " + string(x.rec.Negotiation) + " whose argument ftpsniff rejects", true, 0
+		case x.rec.Flags.Has(FlagBadReply):
 			if x.hasWaited(now, final) {
-				return Unknown, "the " + x.rec.Negotiation + " reply could not be parsed; the data endpoint is unknown", true, 0
+				return Unknown, "the " + string(x.rec.Negotiation) + " reply could not be parsed; the data endpoint is unknown", true, 0
 			}
 			wake = wakeAt(x.rec.Time, cfg.ExpectTimeout)
 			if x.final != nil {
@@ -63,7 +63,7 @@ func (x *transfer) decide(now time.Time, atEnd bool) (v Verdict, reason string, 
 			return Unknown, "the negotiation's outcome is not in the capture", true, 0
 		}
 		if now.Sub(x.rec.Time) > cfg.ExpectTimeout {
-			return Unknown, "no usable reply to " + x.rec.Negotiation + " within " + dur(cfg.ExpectTimeout), true, 0
+			return Unknown, "no usable reply to " + string(x.rec.Negotiation) + " within " + dur(cfg.ExpectTimeout), true, 0
 		}
 		return "", "", false, wakeAt(x.rec.Time, cfg.ExpectTimeout) + 1
 	}
@@ -138,7 +138,7 @@ func (x *transfer) decideNoConn(now time.Time, final, atEnd bool) (Verdict, stri
 		}
 		reply := replyNote(x.final)
 		if x.final.Code >= 200 && x.final.Code < 300 {
-			x.flag("data-not-captured")
+			x.flag(FlagDataNotCaptured)
 			return Unknown, "no data connection in the capture, but " + reply + " (the capture point did not see it)", true, 0
 		}
 		return NotAttempted, join("no SYN seen", reply), true, 0
