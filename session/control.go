@@ -105,6 +105,13 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 	if fromClient && fl.Has(decode.SYN) && !fl.Has(decode.ACK) {
 		s.isn, s.synSeen = p.TCP.Seq, true
 	}
+	if !fl.Has(decode.RST) && p.TTL != 0 {
+		if fromClient {
+			s.rec.ClientTTLs = addTTL(s.rec.ClientTTLs, p.TTL)
+		} else {
+			s.rec.ServerTTLs = addTTL(s.rec.ServerTTLs, p.TTL)
+		}
+	}
 	if fl.Has(decode.RST) {
 		s.flag(FlagControlReset)
 		if s.closedAt.IsZero() {

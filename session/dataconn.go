@@ -264,6 +264,13 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 	}
 	fl := p.TCP.Flags
 	n := uint64(max(p.PayloadLen, len(p.Payload)))
+	if !fl.Has(decode.RST) {
+		if fromConnector && r.ConnectorTTL == 0 {
+			r.ConnectorTTL = p.TTL
+		} else if !fromConnector && r.ListenerTTL == 0 {
+			r.ListenerTTL = p.TTL
+		}
+	}
 	if fromConnector {
 		if fl.Has(decode.SYN) && !fl.Has(decode.ACK) {
 			if r.SYNs == 0 {

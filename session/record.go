@@ -104,6 +104,10 @@ type DataConn struct {
 	LastSeen time.Time
 	// Closed is set when FIN or RST ended an established connection.
 	Closed bool
+	// ConnectorTTL and ListenerTTL are the IP TTL (hop limit) of the first
+	// non-RST packet seen from each end (0: none seen): what a RST's or an
+	// ICMP error's TTL is compared with to place its sender.
+	ConnectorTTL, ListenerTTL uint8
 }
 
 // RSTInfo describes a RST on a data connection.
@@ -210,11 +214,30 @@ type Session struct {
 	Anomalies []string
 	// Closed says how the session ended.
 	Closed CloseReason
+	// ClientTTLs and ServerTTLs are the distinct IP TTLs (hop limits) of
+	// the non-RST control packets from each side (at most MaxTTLs each).
+	ClientTTLs, ServerTTLs []uint8
 	// Verdict and Reason are set for a blocked control connection (its SYNs
 	// went unanswered, or were answered by RST or ICMP): Dropped, Reset or
 	// Unreachable, with the evidence. Empty for a session that got going.
 	Verdict Verdict
 	Reason  string
+}
+
+// MaxTTLs bounds the distinct TTLs kept per side of a session.
+const MaxTTLs = 4
+
+// addTTL adds ttl to the distinct values in l (bounded by MaxTTLs).
+func addTTL(l []uint8, ttl uint8) []uint8 {
+	for _, v := range l {
+		if v == ttl {
+			return l
+		}
+	}
+	if len(l) >= MaxTTLs {
+		return l
+	}
+	return append(l, ttl)
 }
 
 // Summary is what a whole run found.
