@@ -59,7 +59,7 @@ func NewDecoder() *Decoder {
 func (d *Decoder) Decode(p *Packet) {
 	p.IPVersion = 0
 	p.Src, p.Dst = netip.Addr{}, netip.Addr{}
-	p.TTL, p.Proto = 0, 0
+	p.TTL, p.Proto, p.IPID = 0, 0, 0
 	p.Fragment, p.Truncated = false, false
 	p.VLANs = 0
 	p.HasTCP, p.TCP, p.Payload, p.PayloadLen, p.wireTransport = false, TCP{}, nil, 0, 0
@@ -186,6 +186,7 @@ func decodeIPv4(p *Packet, b []byte) {
 	p.Dst = netip.AddrFrom4([4]byte(b[16:20]))
 	p.TTL = b[8]
 	p.Proto = b[9]
+	p.IPID = binary.BigEndian.Uint16(b[4:6])
 	if frag := binary.BigEndian.Uint16(b[6:8]); frag&0x2000 != 0 || frag&0x1fff != 0 {
 		p.Fragment = true
 	}

@@ -84,6 +84,9 @@ type Packet struct {
 	Src, Dst  netip.Addr
 	// TTL is the IPv4 TTL or the IPv6 hop limit.
 	TTL uint8
+	// IPID is the IPv4 identification field (0 for IPv6): two captured
+	// copies of one packet share it, a retransmission usually does not.
+	IPID uint16
 	// Proto is the IP protocol (6 TCP, 1 ICMP, 58 ICMPv6, ...).
 	Proto uint8
 	// Fragment is set for IP fragments; the transport header is then not
