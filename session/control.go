@@ -58,6 +58,19 @@ type session struct {
 	idle    heapSlot
 	isn     uint32 // the client's SYN sequence number, if synSeen
 	synSeen bool
+
+	// Handshake evidence, for a control connection that may never get
+	// established (see blocked.go).
+	syns              int
+	firstSYN, lastSYN time.Time
+	answered          bool     // a SYN-ACK, or any packet but SYN and RST
+	rst               *RSTInfo // a RST from the server before that
+	icmp              *ICMPInfo
+	dup               dupFilter
+	// lastClientData is when the client last sent control bytes (see
+	// fitsHiddenData); quitSent says the client sent QUIT.
+	lastClientData time.Time
+	quitSent       bool
 }
 
 func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
@@ -98,12 +111,26 @@ func (s *session) finishRecord() {
 
 // control feeds a control-channel packet; fromClient says its direction.
 func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
+	dir := uint8(1)
+	if fromClient {
+		dir = 0
+	}
+	if s.dup.seen(p, dir) {
+		t.sum.Quality.DuplicateFrames++
+		t.sum.Flags.Add(FlagDuplicateFrames)
+		s.flag(FlagDuplicateFrames)
+		return
+	}
 	if p.Time.After(s.lastSeen) {
 		s.lastSeen = p.Time // s.rec.End follows lastSeen (see endSession)
 	}
 	fl := p.TCP.Flags
+	t.handshake(s, p, fromClient)
 	if fromClient && fl.Has(decode.SYN) && !fl.Has(decode.ACK) {
 		s.isn, s.synSeen = p.TCP.Seq, true
+	}
+	if fromClient && len(p.Payload) > 0 {
+		s.lastClientData = p.Time
 	}
 	if !fl.Has(decode.RST) && p.TTL != 0 {
 		if fromClient {
@@ -256,6 +283,8 @@ func (s *session) clientLine(line []byte, f ftp.LineFlags) {
 			s.rec.Password = "****"
 		}
 		pc.arg = ""
+	case "QUIT":
+		s.quitSent = true
 	case "AUTH":
 		a := strings.ToUpper(strings.TrimSpace(cmd.Arg))
 		if strings.HasPrefix(a, "TLS") || strings.HasPrefix(a, "SSL") {
@@ -304,13 +333,20 @@ func (s *session) reply(r ftp.Reply) {
 	now := s.lineTime
 	text := r.Text()
 	rep := Reply{Time: now, Code: r.Code, Text: clip(text, 512)}
+	if r.Code == 220 && !s.greeted && s.rec.Replies == 1 {
+		// The greeting, also when a pipelining client sent USER before it.
+		s.greeted = true
+		s.rec.Greeting = clip(firstLineText(r), 200)
+		return
+	}
 	if len(s.pending) == 0 {
-		if r.Code == 220 && !s.greeted {
-			s.greeted = true
-			s.rec.Greeting = clip(firstLineText(r), 200)
-			return
-		}
 		if r.Code == 227 || r.Code == 229 || r.Code == 228 {
+			if s.finFrom[0] || s.quitSent {
+				// After the client said goodbye: not a negotiation.
+				s.flag(FlagUnsolicitedReply)
+				s.anomaly("%d reply after the client closed: %q", r.Code, clip(firstLineText(r), 60))
+				return
+			}
 			// A passive reply whose command was not seen (mid-stream or gap).
 			s.passiveReply(nil, r, rep)
 			return
@@ -333,7 +369,10 @@ func (s *session) reply(r ftp.Reply) {
 			pc.xfer.activeReply(rep)
 		}
 	case pc.verb == "PASV" || pc.verb == "EPSV" || pc.verb == "LPSV":
-		s.passiveReply(pc.xfer, r, rep)
+		if pc.xfer != nil || r.Code == 227 || r.Code == 228 || r.Code == 229 {
+			// (EPSV ALL has no transfer: its 200 creates none.)
+			s.passiveReply(pc.xfer, r, rep)
+		}
 	case pc.verb == "SYST" && r.Code == 215:
 		s.rec.System = clip(firstLineText(r), 200)
 	case pc.verb == "AUTH" && r.Code == 234 && s.authSent:
@@ -378,7 +417,11 @@ func (s *session) skipUnanswered(code int) {
 	}
 	for i := 1; i < len(s.pending); i++ {
 		if slices.Contains(verbs, s.pending[i].verb) {
-			s.flag(FlagLostReplies)
+			if s.rec.Gaps > 0 {
+				// Replies lost in a capture gap; without one, the server
+				// simply did not answer the commands skipped.
+				s.flag(FlagLostReplies)
+			}
 			s.dropPending(i)
 			return
 		}

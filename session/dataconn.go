@@ -9,63 +9,157 @@ import (
 	"github.com/ftpsniff/ftpsniff/decode"
 )
 
-// dataConn is a tracked data connection: handshake and counters only.
+// dataConn is a tracked data connection: handshake, evidence and counters
+// only (data connections are never reassembled).
 type dataConn struct {
-	key   flowKey // connector -> listener
-	isn   uint32
-	rec   DataConn
-	owner *transfer // nil while unclaimed
-	ack   bool      // the connector acknowledged the SYN-ACK
-	// packets counts the packets seen on the connection.
-	packets uint32
+	key flowKey // connector -> listener
+	isn uint32
+	rec DataConn
+	// owners are the negotiations the connection answers: one, or two for
+	// a server-to-server (FXP) transfer; empty while unclaimed.
+	owners []*transfer
+	ownBuf [1]*transfer
+	ack    bool // the connector acknowledged the SYN-ACK
+	// packets counts the packets seen on the connection; fromConnector and
+	// fromListener count them per direction (duplicates excluded).
+	packets                    uint32
+	fromConnector, fromListener uint32
+	dups                       uint32 // frames captured twice
+	skewed                     bool   // a SYN-ACK or RST was timestamped before the SYN
+	dup                        dupFilter
 	// quiet places a decided connection in Tracker.decided, by when it
 	// goes quiet.
 	quiet heapSlot
 }
 
+// newDataConn starts tracking the connection from k.src (the connector) to
+// k.dst (the listener).
+func (t *Tracker) newDataConn(k flowKey, isn uint32) *dataConn {
+	c := &dataConn{key: k, isn: isn, quiet: heapSlot{idx: -1}}
+	c.quiet.owner = c
+	c.owners = c.ownBuf[:0]
+	c.rec.Connector, c.rec.Listener = k.src, k.dst
+	t.setFlow(k, nil, c)
+	return c
+}
+
 // dataSYN handles a SYN that belongs to no known connection: match it to a
 // negotiation, or keep it a while in case the negotiation is parsed later.
 func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) bool {
-	x := t.matchSYN(k)
-	if x == nil && len(t.live) == 0 {
+	xs, n := t.matchSYN(k)
+	if n == 0 && len(t.live) == 0 {
 		return false
 	}
-	if x == nil {
-		if s := t.tlsSessionFor(k); s != nil {
-			x = t.hiddenTransfer(s, k, p)
+	if n == 0 {
+		if s := t.tlsSessionFor(k); s != nil && s.fitsHiddenData(k, p.Time) {
+			if x := t.hiddenTransfer(s, k, p); x != nil {
+				xs[0], n = x, 1
+			}
 		}
 	}
-	if x == nil && len(t.unclaimed) >= t.cfg.MaxUnclaimedSYNs {
+	if n == 0 && !t.mayBeData(k) {
+		return false // between hosts no FTP session involves: not ours
+	}
+	if n == 0 && len(t.unclaimed) >= t.cfg.MaxUnclaimedSYNs {
 		t.sum.StateLimitDrops++
 		return false
 	}
-	c := &dataConn{key: k, isn: p.TCP.Seq, quiet: heapSlot{idx: -1}}
-	c.quiet.owner = c
-	c.rec.Connector, c.rec.Listener = k.src, k.dst
-	t.setFlow(k, nil, c)
+	c := t.newDataConn(k, p.TCP.Seq)
 	t.dataPacket(c, p, true)
-	if x != nil {
+	t.applyEarly(c)
+	for _, x := range xs[:n] {
 		t.attach(x, c)
-	} else {
+	}
+	if n == 0 {
 		t.unclaimed = append(t.unclaimed, c)
 	}
 	return true
 }
 
-// matchSYN finds the open negotiation a SYN from k.src to k.dst answers.
-func (t *Tracker) matchSYN(k flowKey) *transfer {
+// dataMidstream handles a packet without SYN on an unknown connection: a
+// data connection whose handshake happened before the capture began (or
+// was not captured) is recognised by its endpoints. It reports whether the
+// packet was taken.
+func (t *Tracker) dataMidstream(k flowKey, p *decode.Packet) bool {
+	if len(t.byEndpoint) == 0 || p.TCP.Flags.Has(decode.RST) {
+		return false
+	}
+	fromConnector := true
+	xs, n := t.matchSYN(k)
+	if n == 0 {
+		k = k.reverse()
+		fromConnector = false
+		if xs, n = t.matchSYN(k); n == 0 {
+			return false
+		}
+	}
+	c := t.newDataConn(k, 0)
+	t.dataPacket(c, p, fromConnector)
+	for _, x := range xs[:n] {
+		t.attach(x, c)
+	}
+	return true
+}
+
+// mayBeData reports whether a SYN from k.src to k.dst that matches no
+// negotiation yet may still be a data connection: it joins the hosts of a
+// live session (a negotiation not parsed yet, a NAT-translated endpoint).
+// SYNs between other hosts (a busy link's web traffic) are not kept.
+func (t *Tracker) mayBeData(k flowKey) bool {
+	if len(t.pairs[pairKey(k.src.Addr(), k.dst.Addr())]) > 0 {
+		return true
+	}
+	// A server-to-server (FXP) or NAT case: one end is a host of a live
+	// session and the other advertised by one.
+	_, ok := t.byEndpoint[netip.AddrPortFrom(k.dst.Addr().Unmap(), k.dst.Port())]
+	return ok
+}
+
+// matchSYN finds the open negotiations a connection from k.src to k.dst
+// answers: the best one, and a second one of another session when the
+// connection is a server-to-server (FXP) transfer that answers both a
+// passive negotiation (with the listener) and an active one (with the
+// connector), each advertising exactly k.dst.
+func (t *Tracker) matchSYN(k flowKey) (xs [2]*transfer, n int) {
 	var best *transfer
 	bestScore := 0
-	for _, x := range t.byEndpoint[netip.AddrPortFrom(k.dst.Addr().Unmap(), k.dst.Port())] {
+	cands := t.byEndpoint[netip.AddrPortFrom(k.dst.Addr().Unmap(), k.dst.Port())]
+	for _, x := range cands {
 		sc := x.score(k)
 		if sc > bestScore || sc == bestScore && sc > 0 && x.rec.Time.After(best.rec.Time) {
 			best, bestScore = x, sc
 		}
 	}
-	return best
+	if best == nil {
+		return xs, 0
+	}
+	xs[0], n = best, 1
+	dst := netip.AddrPortFrom(k.dst.Addr().Unmap(), k.dst.Port())
+	if unmapAP(best.rec.Endpoint) != dst {
+		return xs, n
+	}
+	var fxp *transfer
+	for _, x := range cands {
+		if x.s == best.s || x.rec.Mode == best.rec.Mode || unmapAP(x.rec.Endpoint) != dst || x.score(k) == 0 {
+			continue
+		}
+		if fxp == nil || x.rec.Time.After(fxp.rec.Time) {
+			fxp = x
+		}
+	}
+	if fxp != nil {
+		xs[1], n = fxp, 2
+	}
+	return xs, n
 }
 
-// score rates how well a SYN from k.src to k.dst fits negotiation x (0 = not).
+// unmapAP returns ap with an IPv4-mapped IPv6 address in its IPv4 form.
+func unmapAP(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// score rates how well a connection from k.src to k.dst fits negotiation x
+// (0 = not).
 func (x *transfer) score(k flowKey) int {
 	if x.settled || x.refusedBy != nil || k.dst.Port() != x.rec.Endpoint.Port() {
 		return 0
@@ -103,7 +197,9 @@ func (x *transfer) score(k flowKey) int {
 
 // attach makes c a data connection of x.
 func (t *Tracker) attach(x *transfer, c *dataConn) {
-	c.owner = x
+	if !slices.Contains(c.owners, x) {
+		c.owners = append(c.owners, x)
+	}
 	x.touch()
 	x.conns = append(x.conns, c)
 	if x.conn == nil || !x.conn.rec.Established {
@@ -112,8 +208,11 @@ func (t *Tracker) attach(x *transfer, c *dataConn) {
 	if !x.rec.Endpoint.IsValid() {
 		return
 	}
-	if c.key.dst != x.rec.Endpoint {
+	if unmapAP(c.key.dst) != unmapAP(x.rec.Endpoint) {
 		x.flag(FlagConnectedElsewhere) // e.g. to the control address instead of a private one
+	}
+	if c.rec.SYNs == 0 {
+		return // seen without its SYN: no timing to judge
 	}
 	known := x.rec.Time // when the endpoint became known on the wire
 	if x.rec.Mode == Passive && x.rec.NegotiationReply != nil {
@@ -134,7 +233,7 @@ func (t *Tracker) attach(x *transfer, c *dataConn) {
 func (t *Tracker) claimUnclaimed(x *transfer) {
 	kept := t.unclaimed[:0]
 	for _, c := range t.unclaimed {
-		if c.owner == nil && x.score(c.key) > 0 && c.rec.FirstSYN.Sub(x.rec.Time) > -t.cfg.UnclaimedTTL {
+		if len(c.owners) == 0 && x.score(c.key) > 0 && c.rec.FirstSYN.Sub(x.rec.Time) > -t.cfg.UnclaimedTTL {
 			t.attach(x, c)
 			continue
 		}
@@ -146,13 +245,23 @@ func (t *Tracker) claimUnclaimed(x *transfer) {
 	t.unclaimed = kept
 }
 
+// unclaimedOn returns the unclaimed connection tracked on k's 4-tuple, if
+// any, and forgets it: its packets belong to something else (a control
+// connection recognised by its content).
+func (t *Tracker) dropUnclaimed(c *dataConn) {
+	if i := slices.Index(t.unclaimed, c); i >= 0 {
+		t.unclaimed = slices.Delete(t.unclaimed, i, i+1)
+	}
+	t.clearFlow(c.key, nil, c)
+}
+
 // expireUnclaimed forgets SYNs that no negotiation claimed in time, and data
 // connections whose transfer was decided and that have gone quiet (closed
 // or never established: after UnclaimedTTL; still open: after ControlIdle).
 func (t *Tracker) expireUnclaimed() {
 	kept := t.unclaimed[:0]
 	for _, c := range t.unclaimed {
-		if c.owner == nil && t.now.Sub(c.rec.LastSeen) > t.cfg.UnclaimedTTL {
+		if len(c.owners) == 0 && t.now.Sub(c.rec.LastSeen) > t.cfg.UnclaimedTTL {
 			t.clearFlow(c.key, nil, c)
 			continue
 		}
@@ -160,6 +269,7 @@ func (t *Tracker) expireUnclaimed() {
 	}
 	clear(t.unclaimed[len(kept):])
 	t.unclaimed = kept
+	t.expireEarly()
 	if t.exhaustive {
 		for _, slot := range slices.Clone(t.decided) {
 			c := slot.owner.(*dataConn)
@@ -200,8 +310,11 @@ func (t *Tracker) forgetDecided(c *dataConn) {
 	t.clearFlow(c.key, nil, c)
 }
 
-// addDecided keeps c, whose transfer has its verdict, until it goes quiet.
+// addDecided keeps c, whose transfers have their verdicts, until it goes quiet.
 func (t *Tracker) addDecided(c *dataConn) {
+	if c.quiet.idx >= 0 {
+		return
+	}
 	c.quiet.at = t.quietAfter(c)
 	heap.Push(&t.decided, &c.quiet)
 }
@@ -220,49 +333,35 @@ func (t *Tracker) decidedChanged(c *dataConn) {
 	}
 }
 
-// tlsSessionFor returns the latest live encrypted session between the
-// hosts of k.
-func (t *Tracker) tlsSessionFor(k flowKey) *session {
-	l := t.pairs[pairKey(k.src.Addr(), k.dst.Addr())]
-	for i := len(l) - 1; i >= 0; i-- {
-		if l[i].rec.TLS {
-			return l[i]
-		}
-	}
-	return nil
-}
-
-// hiddenTransfer records a data connection of an encrypted session, whose
-// negotiation could not be read.
-func (t *Tracker) hiddenTransfer(s *session, k flowKey, p *decode.Packet) *transfer {
-	mode := Passive
-	if k.src.Addr() == s.key.dst.Addr() {
-		mode = Active
-	}
-	x := s.newTransfer(mode, Hidden, "", p.Time)
-	if x == nil {
-		return nil
-	}
-	x.rec.Endpoint = k.dst
-	x.accepted = true
-	x.used = true
-	x.flag(FlagTLS)
-	if s.current == x {
-		s.current = nil
-	}
-	return x
-}
-
-// dataPacket updates a data connection's counters; fromConnector says the
-// packet's direction.
+// dataPacket updates a data connection's evidence and counters;
+// fromConnector says the packet's direction. It reports whether the packet
+// is FTP evidence.
 func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) bool {
-	r := &c.rec
-	r.LastSeen = p.Time
-	c.packets++
-	if c.owner != nil {
-		c.owner.touch()
+	dir := uint8(1)
+	if fromConnector {
+		dir = 0
 	}
 	fl := p.TCP.Flags
+	if c.dup.seen(p, dir) {
+		c.dups++
+		t.sum.Quality.DuplicateFrames++
+		t.sum.Flags.Add(FlagDuplicateFrames)
+		for _, x := range c.owners {
+			x.flag(FlagDuplicateFrames)
+		}
+		return c.packets <= evidencePackets || fl&(decode.SYN|decode.FIN|decode.RST) != 0
+	}
+	r := &c.rec
+	if r.FirstSeen.IsZero() || p.Time.Before(r.FirstSeen) {
+		r.FirstSeen = p.Time
+	}
+	if p.Time.After(r.LastSeen) || r.LastSeen.IsZero() {
+		r.LastSeen = p.Time
+	}
+	c.packets++
+	for _, x := range c.owners {
+		x.touch()
+	}
 	n := uint64(max(p.PayloadLen, len(p.Payload)))
 	if !fl.Has(decode.RST) {
 		if fromConnector && r.ConnectorTTL == 0 {
@@ -271,10 +370,13 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 			r.ListenerTTL = p.TTL
 		}
 	}
+	syn := fl.Has(decode.SYN)
 	if fromConnector {
-		if fl.Has(decode.SYN) && !fl.Has(decode.ACK) {
+		c.fromConnector++
+		if syn && !fl.Has(decode.ACK) {
 			if r.SYNs == 0 {
 				r.FirstSYN = p.Time
+				c.isn = p.TCP.Seq
 			}
 			r.SYNs++
 			r.LastSYN = p.Time
@@ -283,17 +385,22 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 				c.isn = p.TCP.Seq
 			}
 		}
-		if fl.Has(decode.ACK) && !r.SYNACK.IsZero() && !fl.Has(decode.SYN) {
+		if fl.Has(decode.ACK) && !r.SYNACK.IsZero() && !syn {
 			c.ack = true
 		}
 		r.BytesToListener += n
 	} else {
-		if fl.Has(decode.SYN) && fl.Has(decode.ACK) && r.SYNACK.IsZero() {
+		c.fromListener++
+		if syn && fl.Has(decode.ACK) && r.SYNACK.IsZero() {
 			r.SYNACK = p.Time
 		}
 		r.BytesToConnector += n
 	}
-	if !r.Established && (n > 0 && !r.SYNACK.IsZero() || c.ack) {
+	// Evidence that the connection got established, from whichever side
+	// the capture holds: a packet other than SYN or RST (the connector's
+	// ACK of the SYN-ACK, data either way, an acknowledgment of the
+	// listener's data, a FIN) exists only on an established connection.
+	if !r.Established && !syn && !fl.Has(decode.RST) && (fl.Has(decode.ACK) || n > 0 || fl.Has(decode.FIN)) {
 		r.Established = true
 	}
 	if fl.Has(decode.RST) {
@@ -307,7 +414,7 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 	if fl.Has(decode.FIN) && r.Established {
 		r.Closed = true
 	}
-	if c.owner == nil {
+	if len(c.owners) == 0 {
 		t.decidedChanged(c)
 	}
 	return c.packets <= evidencePackets || fl&(decode.SYN|decode.FIN|decode.RST) != 0
@@ -317,35 +424,8 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 // evidence (for --ftp-only recording).
 const evidencePackets = 8
 
-// icmp matches an ICMP error to the data connection whose SYN it quotes.
-func (t *Tracker) icmp(p *decode.Packet) bool {
-	q := &p.ICMP
-	if q.Proto != 6 || !q.HasPorts {
-		return false
-	}
-	k := flowKey{netip.AddrPortFrom(q.Src, q.SrcPort), netip.AddrPortFrom(q.Dst, q.DstPort)}
-	c := t.flow(k).c
-	if c == nil || c.key != k {
-		return false
-	}
-	if c.rec.Established || c.rec.ICMP != nil || q.HasSeq && q.Seq != c.isn || !isUnreachable(q) {
-		return true // about a data connection: evidence, but not a verdict
-	}
-	c.rec.ICMP = &ICMPInfo{Time: p.Time, From: p.Src, V6: q.V6, Type: q.Type, Code: q.Code, TTL: p.TTL}
-	c.rec.LastSeen = p.Time
-	if c.owner != nil {
-		c.owner.touch()
-	} else {
-		t.decidedChanged(c)
-	}
-	return true
-}
-
-// isUnreachable reports whether the ICMP error says the destination could
-// not be reached (ICMPv4 type 3, ICMPv6 type 1).
-func isUnreachable(q *decode.ICMPError) bool {
-	if q.V6 {
-		return q.Type == 1
-	}
-	return q.Type == 3
+// oneSided reports whether only one direction of c was captured although
+// c shows more than a lone SYN.
+func (c *dataConn) oneSided() bool {
+	return c.rec.Established && (c.fromConnector == 0 || c.fromListener == 0)
 }

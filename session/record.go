@@ -100,8 +100,9 @@ type DataConn struct {
 	ICMP *ICMPInfo
 	// BytesToListener and BytesToConnector count TCP payload bytes.
 	BytesToListener, BytesToConnector uint64
-	// LastSeen is the time of the last packet on the connection.
-	LastSeen time.Time
+	// FirstSeen and LastSeen are the times of the first and the last
+	// packet captured on the connection.
+	FirstSeen, LastSeen time.Time
 	// Closed is set when FIN or RST ended an established connection.
 	Closed bool
 	// ConnectorTTL and ListenerTTL are the IP TTL (hop limit) of the first

@@ -66,9 +66,22 @@ type Tracker struct {
 	closing []*session
 	idle    timeHeap
 
-	// tentative are content-detected candidates (a 220 greeting seen on a
-	// port that is not a control port) waiting for an FTP command.
-	tentative map[flowKey]*session
+	// candidates are connections that may be FTP control connections on
+	// other ports (see detect.go); early are SYN-ACKs and RSTs timestamped
+	// before their SYN (see early.go).
+	candidates map[flowKey]*candidate
+	syns       synRing
+	early      map[flowKey]earlyAnswer
+	// idled remembers control connections that ended idle, so that a
+	// session resuming on one is picked up again (flagged resumed);
+	// servers remembers the endpoints of FTP servers seen, so that a
+	// control connection to one on any port is recognised from its SYN or
+	// its first packet. Both are bounded by MaxSessions.
+	idled   map[flowKey]flowKey
+	servers map[netip.AddrPort]time.Time
+	// held is a packet whose timestamp lies far ahead of the clock, held
+	// until the next packet confirms or belies it (see clock.go).
+	held *decode.Packet
 
 	unclaimed []*dataConn // SYNs that matched no negotiation yet
 	// decided are data connections whose transfer has its verdict: they are
@@ -146,7 +159,8 @@ func NewTracker(cfg Config, sink Sink) *Tracker {
 		cfg:        cfg,
 		sink:       sink,
 		flows:      make(map[flowKey]flowRef),
-		tentative:  make(map[flowKey]*session),
+		idled:      make(map[flowKey]flowKey),
+		servers:    make(map[netip.AddrPort]time.Time),
 		ended:      make(map[flowKey]endedConn),
 		live:       make(map[uint64]*session),
 		byEndpoint: make(map[netip.AddrPort][]*transfer),
@@ -182,20 +196,19 @@ func (t *Tracker) Packet(p *decode.Packet) bool {
 		t.sum.Undecoded++
 	}
 	if !p.Time.IsZero() {
-		// In a time-ordered capture the clock moves with nearly every
-		// packet; the first timestamp can only be earlier when it does not.
-		if p.Time.After(t.now) {
-			if t.first.IsZero() {
-				t.first = p.Time
-			}
-			t.now = p.Time
-			if !t.now.Before(t.nextTick) {
-				t.runTimers()
-			}
-		} else if t.first.IsZero() || p.Time.Before(t.first) {
-			t.first = p.Time
+		if t.held != nil {
+			t.releaseHeld(p.Time)
 		}
+		if t.holdJump(p) {
+			return true
+		}
+		t.clock(p)
 	}
+	return t.dispatch(p)
+}
+
+// dispatch hands a packet, its time settled, to the TCP or ICMP handling.
+func (t *Tracker) dispatch(p *decode.Packet) bool {
 	if p.Fragment && p.Proto == 6 && p.IPVersion != 0 {
 		// Fragmented TCP is not reassembled: say so on the sessions
 		// between these hosts (their control stream will show a gap).
@@ -216,12 +229,10 @@ func (t *Tracker) Packet(p *decode.Packet) bool {
 // verdicts that waited for time to pass, idle sessions, queued control data.
 // Live captures call it on a ticker so verdicts come while the link is idle.
 func (t *Tracker) Advance(now time.Time) {
-	if now.After(t.now) {
-		t.now = now
+	if t.held != nil {
+		t.releaseHeld(now)
 	}
-	if !t.now.Before(t.nextTick) {
-		t.runTimers()
-	}
+	t.setNow(now)
 }
 
 // runTimers runs the timers that are due at t.now (every 250 ms, and some
@@ -242,6 +253,9 @@ func (t *Tracker) runTimers() {
 // Close ends the run: every queued control byte is delivered, every session
 // ends and every transfer gets its verdict. It returns the summary.
 func (t *Tracker) Close() Summary {
+	if t.held != nil {
+		t.releaseHeld(time.Time{})
+	}
 	live := t.liveSessions(func(*session) bool { return true })
 	for _, s := range live {
 		t.flushAll(s) // every session's queued bytes before any session ends
@@ -270,12 +284,20 @@ func (t *Tracker) tcp(p *decode.Packet) bool {
 		if fromClient && syn && !s.closedAt.IsZero() {
 			// The client reuses the 4-tuple of a closed control connection.
 			t.endSession(s, s.closeHow)
-			return t.newSession(k, p, s.rec.DetectedBy)
+			return t.newSession(k, p, s.rec.DetectedBy) != nil
 		}
 		t.control(s, p, fromClient)
 		return true
 	}
 	if c := ref.c; c != nil {
+		if len(c.owners) == 0 && c.quiet.idx < 0 && len(p.Payload) > 0 && plausibleControl(p.Payload) {
+			// An unclaimed SYN does not own its 4-tuple: its payload may
+			// show a control connection on another port.
+			if t.isKnownServer(k.src) || t.isKnownServer(k.dst) || looksLikeGreeting(p.Payload) || looksLikeFTPCommand(p.Payload) {
+				t.dropUnclaimed(c)
+				return t.unknownFlow(k, p, syn)
+			}
+		}
 		return t.dataPacket(c, p, k == c.key)
 	}
 	if p.Fragment {
@@ -284,22 +306,82 @@ func (t *Tracker) tcp(p *decode.Packet) bool {
 	if e, ok := t.ended[k.canon()]; ok && (!syn || e.synSeen && k == e.key && p.TCP.Seq == e.isn) {
 		return true // a late or duplicated packet of a control connection that ended
 	}
-	if syn && t.isCtrlPort(p.TCP.DstPort) && t.matchSYN(k) != nil {
-		// A negotiated data connection to a control port (an FTP bounce
-		// to port 21): a data connection, not a new session.
-		return t.dataSYN(k, p)
+	return t.unknownFlow(k, p, syn)
+}
+
+// unknownFlow handles a TCP segment of a connection the tracker does not
+// follow yet: a new control connection (by port, by a known server
+// endpoint, resumed after idling, or by content), a data connection (its
+// SYN, or its packets when its handshake was not captured), or an answer
+// timestamped before its SYN.
+func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
+	fl := p.TCP.Flags
+	if syn && t.isCtrlPort(p.TCP.DstPort) {
+		if _, n := t.matchSYN(k); n > 0 {
+			// A negotiated data connection to a control port (an FTP
+			// bounce to port 21): a data connection, not a new session.
+			return t.dataSYN(k, p)
+		}
+	}
+	if key, ok := t.idled[k.canon()]; ok && !syn {
+		// A session that idled past ControlIdle speaks again.
+		delete(t.idled, k.canon())
+		if s := t.newSession(key, p, "resumed"); s != nil {
+			s.flag(FlagResumed)
+			return true
+		}
+		return false
 	}
 	switch {
 	case t.isCtrlPort(p.TCP.DstPort) && (syn || len(p.Payload) > 0):
-		return t.newSession(k, p, "port")
+		return t.newSession(k, p, "port") != nil
 	case t.isCtrlPort(p.TCP.SrcPort) && len(p.Payload) > 0:
-		return t.newSession(k.reverse(), p, "port")
+		return t.newSession(k.reverse(), p, "port") != nil
 	case syn:
+		t.syns.add(k, p)
+		if _, n := t.matchSYN(k); n == 0 && t.isKnownServer(k.dst) {
+			return t.newSession(k, p, "known-server") != nil
+		}
 		return t.dataSYN(k, p)
-	case len(p.Payload) > 0:
-		return t.detectContent(k, p)
+	case fl.Has(decode.SYN) || fl.Has(decode.RST):
+		// A SYN-ACK or RST before its SYN (merged captures).
+		return t.keepEarly(k, p)
 	}
-	return false
+	if t.dataMidstream(k, p) {
+		return true
+	}
+	if len(p.Payload) == 0 {
+		return false
+	}
+	switch {
+	case t.isKnownServer(k.dst):
+		return t.newSession(k, p, "known-server") != nil
+	case t.isKnownServer(k.src):
+		return t.newSession(k.reverse(), p, "known-server") != nil
+	}
+	return t.detectContent(k, p)
+}
+
+// isKnownServer reports whether ap is the endpoint of an FTP server seen
+// earlier in the capture (on a port that is not a control port).
+func (t *Tracker) isKnownServer(ap netip.AddrPort) bool {
+	if len(t.servers) == 0 || t.isCtrlPort(ap.Port()) {
+		return false
+	}
+	_, ok := t.servers[ap]
+	return ok
+}
+
+// rememberServer notes s's server endpoint as an FTP server's.
+func (t *Tracker) rememberServer(s *session) {
+	ep := s.key.dst
+	if t.isCtrlPort(ep.Port()) {
+		return
+	}
+	if _, ok := t.servers[ep]; !ok && len(t.servers) >= t.cfg.MaxSessions {
+		return
+	}
+	t.servers[ep] = t.now
 }
 
 // canon returns k with its endpoints in a fixed order, so one map entry
@@ -364,96 +446,30 @@ func (t *Tracker) clearFlow(k flowKey, s *session, c *dataConn) {
 	}
 }
 
-// newSession starts a control session for client->server key k and feeds p.
-func (t *Tracker) newSession(k flowKey, p *decode.Packet, how string) bool {
+// newSession starts a control session for client->server key k and feeds
+// p; how says how it was recognised. It returns nil when the session cap
+// is reached.
+func (t *Tracker) newSession(k flowKey, p *decode.Packet, how string) *session {
 	if len(t.live) >= t.cfg.MaxSessions {
 		t.sum.StateLimitDrops++
-		return false
+		return nil
 	}
-	s := t.makeSession(k, p.Time, how)
+	s := t.startSession(k, p.Time, how)
+	t.control(s, p, p.Src == k.src.Addr() && p.TCP.SrcPort == k.src.Port())
+	return s
+}
+
+// startSession makes a live session for client->server key k.
+func (t *Tracker) startSession(k flowKey, at time.Time, how string) *session {
+	s := t.makeSession(k, at, how)
 	t.setFlow(k, s, nil)
 	t.goLive(s)
 	t.addPair(s)
 	t.sum.Sessions++
-	t.control(s, p, p.Src == k.src.Addr() && p.TCP.SrcPort == k.src.Port())
-	return true
-}
-
-// detectContent recognises a control channel on any port by its content: a
-// 220 greeting from one side, then an FTP command from the other.
-func (t *Tracker) detectContent(k flowKey, p *decode.Packet) bool {
-	if s := t.tentative[k.reverse()]; s != nil {
-		// The client side of a candidate speaks: is it FTP?
-		delete(t.tentative, k.reverse())
-		if !looksLikeFTPCommand(p.Payload) {
-			return false
-		}
-		if len(t.live) >= t.cfg.MaxSessions {
-			t.sum.StateLimitDrops++
-			return false
-		}
-		t.setFlow(k, s, nil)
-		t.goLive(s)
-		t.addPair(s)
-		t.sum.Sessions++
-		t.control(s, p, true)
-		return true
+	if how != "port" {
+		t.rememberServer(s)
 	}
-	if _, ok := t.tentative[k]; ok {
-		return false
-	}
-	if !looksLikeGreeting(p.Payload) || len(t.tentative) >= 1024 {
-		return false
-	}
-	// The sender of the greeting is the server: the session key is client->server.
-	ck := k.reverse()
-	s := t.makeSession(ck, p.Time, "content")
-	t.tentative[k] = s
-	t.control(s, p, false)
-	return true
-}
-
-// looksLikeGreeting reports whether b starts like an FTP 220 greeting line.
-func looksLikeGreeting(b []byte) bool {
-	if len(b) < 5 || b[0] != '2' || b[1] != '2' || b[2] != '0' || (b[3] != ' ' && b[3] != '-') {
-		return false
-	}
-	for _, c := range b[4:] {
-		if c == '\n' {
-			return true
-		}
-		if c < 0x20 && c != '\r' && c != '\t' {
-			return false
-		}
-	}
-	return false
-}
-
-// ftpOnlyVerbs are commands that identify FTP (not SMTP, POP or IMAP, whose
-// servers also greet with 220 or similar).
-var ftpOnlyVerbs = []string{"USER", "AUTH", "FEAT", "SYST", "OPTS", "PASV", "EPSV", "PORT", "EPRT", "TYPE", "PWD", "CWD", "LIST", "NLST", "MLSD", "RETR", "STOR", "SIZE", "MDTM", "CLNT", "ACCT", "LPRT", "LPSV"}
-
-// looksLikeFTPCommand reports whether b starts with an FTP-only command verb.
-func looksLikeFTPCommand(b []byte) bool {
-	for _, v := range ftpOnlyVerbs {
-		if len(b) > len(v) && asciiPrefixFold(b, v) && (b[len(v)] == ' ' || b[len(v)] == '\r' || b[len(v)] == '\n') {
-			return true
-		}
-	}
-	return false
-}
-
-func asciiPrefixFold(b []byte, upper string) bool {
-	for i := 0; i < len(upper); i++ {
-		c := b[i]
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		if c != upper[i] {
-			return false
-		}
-	}
-	return true
+	return s
 }
 
 // expireSessions ends control sessions idle for longer than ControlIdle and
@@ -501,11 +517,7 @@ func (t *Tracker) expireSessions() {
 			t.endSession(s, ClosedIdle)
 		}
 	}
-	for k, s := range t.tentative {
-		if t.now.Sub(s.lastSeen) >= 30*time.Second {
-			delete(t.tentative, k)
-		}
-	}
+	t.expireCandidates()
 	for {
 		e, ok := t.endedQ.peek()
 		if !ok || t.now.Sub(e.at) < endedMemory {
@@ -582,6 +594,13 @@ func (t *Tracker) endSession(s *session, how CloseReason) {
 		s.rec.End = s.lastSeen
 	}
 	s.flushLines()
+	t.decideBlocked(s, how)
+	if how == ClosedIdle && len(t.idled) < t.cfg.MaxSessions && s.established() {
+		t.idled[s.key.canon()] = s.key
+	}
+	if s.rec.Verdict == "" && s.rec.Replies > 0 {
+		t.rememberServer(s)
+	}
 	for _, x := range s.transfers {
 		if !x.settled {
 			x.sessionEnded = true

@@ -52,8 +52,12 @@ func (x *transfer) flag(f Flag) { x.rec.Flags.Add(f) }
 func (s *session) newTransfer(mode Mode, neg Negotiation, line string, now time.Time) *transfer {
 	t := s.t
 	if len(s.transfers) >= t.cfg.MaxTransfersPerSession {
+		// Decided negotiations no longer count against the cap.
+		s.transfers = slices.DeleteFunc(s.transfers, func(x *transfer) bool { return x.settled })
+	}
+	if len(s.transfers) >= t.cfg.MaxTransfersPerSession {
 		if !s.rec.Flags.Has(FlagTransferCap) {
-			s.anomaly("more than %d negotiations: later ones are not tracked", t.cfg.MaxTransfersPerSession)
+			s.anomaly("more than %d undecided negotiations: later ones are not tracked", t.cfg.MaxTransfersPerSession)
 		}
 		s.flag(FlagTransferCap)
 		t.sum.StateLimitDrops++
@@ -417,9 +421,13 @@ func (t *Tracker) settle(x *transfer, v Verdict, reason string) {
 	x.rec.Verdict = v
 	x.rec.Reason = reason
 	x.rec.Decided = t.now
-	if x.conn != nil {
-		x.data = x.conn.rec
+	if c := x.conn; c != nil {
+		x.data = c.rec
 		x.rec.Data = &x.data
+		x.evidenceFlags(c)
+	}
+	if x.rec.Flags.Has(FlagSuperseded) {
+		t.sum.Superseded++
 	}
 	x.rec.Attempts = len(x.conns)
 	if x.indexed {
@@ -438,8 +446,12 @@ func (t *Tracker) settle(x *transfer, v Verdict, reason string) {
 		x.indexed = false
 	}
 	for _, c := range x.conns {
-		c.owner = nil
-		t.addDecided(c)
+		if i := slices.Index(c.owners, x); i >= 0 {
+			c.owners = slices.Delete(c.owners, i, i+1)
+		}
+		if len(c.owners) == 0 {
+			t.addDecided(c)
+		}
 	}
 	if x.s.current == x {
 		x.s.current = nil
@@ -448,6 +460,31 @@ func (t *Tracker) settle(x *transfer, v Verdict, reason string) {
 	t.sum.Verdicts[v]++
 	if t.sink != nil {
 		t.sink.Transfer(&x.rec)
+	}
+}
+
+// evidenceFlags flags what the capture could not show of x's connection c.
+func (x *transfer) evidenceFlags(c *dataConn) {
+	r := &c.rec
+	t := x.s.t
+	if r.Established {
+		switch {
+		case r.SYNs == 0 && r.SYNACK.IsZero():
+			x.flag(FlagHandshakeNotCaptured)
+		case r.SYNACK.IsZero():
+			x.flag(FlagSYNACKNotCaptured)
+		}
+	}
+	if c.oneSided() {
+		x.flag(FlagOneSided)
+		t.sum.Quality.OneSidedConns++
+		t.sum.Flags.Add(FlagOneSided)
+	}
+	if c.skewed {
+		x.flag(FlagClockSkew)
+	}
+	if c.dups > 0 {
+		x.flag(FlagDuplicateFrames)
 	}
 }
 

@@ -72,8 +72,7 @@ func (x *transfer) decide(now time.Time, atEnd bool) (v Verdict, reason string, 
 		return x.decideNoConn(now, final, atEnd)
 	}
 	r := &c.rec
-	switch {
-	case r.Established:
+	if r.Established {
 		// Wait for the end of the connection or the final reply, to count bytes.
 		if !final && !(r.Closed && x.final != nil) && !(x.final != nil && now.Sub(x.finalAt) > cfg.DropWait) {
 			if x.final != nil {
@@ -85,6 +84,22 @@ func (x *transfer) decide(now time.Time, atEnd bool) (v Verdict, reason string, 
 			return Refused, fmt.Sprintf("connection established, then %s", replyNote(x.final)), true, 0
 		}
 		return OK, x.okReason(x.final), true, 0
+	}
+	v, reason, ok, wake = x.decideFailed(c, now, final, atEnd)
+	if ok && v.Failed() && x.final != nil && x.final.Code >= 200 && x.final.Code < 300 {
+		// The server says the transfer completed: the capture, not the
+		// network, lacks the packets that show the connection.
+		return Unknown, join(reason, replyNote(x.final)) + ": the capture misses the packets that show the data connection", true, 0
+	}
+	return v, reason, ok, wake
+}
+
+// decideFailed decides a transfer whose data connection c was attempted
+// but shows no sign of being established; its results are decide's.
+func (x *transfer) decideFailed(c *dataConn, now time.Time, final, atEnd bool) (Verdict, string, bool, int64) {
+	cfg := &x.s.t.cfg
+	r := &c.rec
+	switch {
 	case r.ICMP != nil:
 		if !final && x.final == nil && now.Sub(r.ICMP.Time) < cfg.SYNGrace {
 			return "", "", false, wakeAt(r.ICMP.Time, cfg.SYNGrace)
@@ -101,17 +116,29 @@ func (x *transfer) decide(now time.Time, atEnd bool) (v Verdict, reason string, 
 			return "", "", false, wakeAt(r.LastSeen, cfg.DropWait)
 		}
 		return Dropped, join("SYN-ACK from the listener was never acknowledged (return path dropped)", replyNote(x.final)), true, 0
-	default:
-		// SYNs, no answer.
-		waited := now.Sub(r.LastSYN)
-		if !final && x.final == nil && waited < cfg.DropWait {
-			return "", "", false, wakeAt(r.LastSYN, cfg.DropWait)
-		}
-		if atEnd && x.final == nil && r.SYNs < 2 && waited < cfg.SYNGrace {
-			return Unknown, fmt.Sprintf("capture ended %s after the only SYN, before any answer", dur(waited)), true, 0
-		}
-		return Dropped, join(synEvidence(r), replyNote(x.final)), true, 0
+	case r.SYNs == 0:
+		// Packets of the connection without SYN, RST or ACK evidence.
+		return Unknown, "the data connection's packets do not show whether it was established", true, 0
 	}
+	// SYNs, no answer.
+	waited := now.Sub(r.LastSYN)
+	if !final && x.final == nil && waited < cfg.DropWait {
+		return "", "", false, wakeAt(r.LastSYN, cfg.DropWait)
+	}
+	switch {
+	case x.final != nil && x.final.Code == 425:
+		return Dropped, join(synEvidence(r), replyNote(x.final)), true, 0
+	case r.SYNs >= 2:
+		// The connector retransmitted without progress: its SYNs (or the
+		// answers) were lost on the way.
+		return Dropped, join(synEvidence(r), replyNote(x.final)), true, 0
+	case atEnd && x.final == nil && waited < cfg.SYNGrace:
+		return Unknown, fmt.Sprintf("capture ended %s after the only SYN, before any answer", dur(waited)), true, 0
+	}
+	// One SYN and no retransmission: a connector whose SYN is lost sends
+	// it again, so the answer was most likely not captured.
+	x.flag(FlagOneSided)
+	return Unknown, join("1 SYN and no retransmission; its answer is not in the capture", replyNote(x.final)), true, 0
 }
 
 // hasWaited reports whether a transfer with no connection has waited long
@@ -124,13 +151,45 @@ func (x *transfer) hasWaited(now time.Time, final bool) bool {
 	if x.final != nil && now.Sub(x.finalAt) >= cfg.SettleGrace {
 		return true
 	}
-	return now.Sub(x.rec.Time) >= cfg.ExpectTimeout
+	return now.Sub(x.lastEvent()) >= cfg.ExpectTimeout
+}
+
+// lastEvent is the time of the last control event that bears on x's data
+// connection: the negotiation, its reply, the transfer command or a reply
+// to it. A server may connect long after RETR (tape recall, slow storage):
+// the wait for the connection runs from here.
+func (x *transfer) lastEvent() time.Time {
+	t := x.rec.Time
+	if r := x.rec.NegotiationReply; r != nil && r.Time.After(t) {
+		t = r.Time
+	}
+	if x.rec.CommandTime.After(t) {
+		t = x.rec.CommandTime
+	}
+	for i := range x.rec.Replies {
+		if x.rec.Replies[i].Time.After(t) {
+			t = x.rec.Replies[i].Time
+		}
+	}
+	return t
+}
+
+// hasPrelim reports whether the server sent a 1xx reply to the transfer
+// command: it had (or was opening) its data connection.
+func (x *transfer) hasPrelim() *Reply {
+	for i := range x.rec.Replies {
+		if r := &x.rec.Replies[i]; r.Code >= 100 && r.Code < 200 {
+			return r
+		}
+	}
+	return nil
 }
 
 // decideNoConn decides a transfer for which no SYN was seen; its results
 // are decide's.
 func (x *transfer) decideNoConn(now time.Time, final, atEnd bool) (Verdict, string, bool, int64) {
 	cfg := &x.s.t.cfg
+	last := x.lastEvent()
 	switch {
 	case x.final != nil:
 		if now.Sub(x.finalAt) < cfg.SettleGrace && !final {
@@ -141,23 +200,38 @@ func (x *transfer) decideNoConn(now time.Time, final, atEnd bool) (Verdict, stri
 			x.flag(FlagDataNotCaptured)
 			return Unknown, "no data connection in the capture, but " + reply + " (the capture point did not see it)", true, 0
 		}
+		if p := x.hasPrelim(); p != nil && x.final.Code != 425 {
+			x.flag(FlagDataNotCaptured)
+			return Unknown, "no data connection in the capture, but " + replyNote(p) + " before " + reply, true, 0
+		}
 		return NotAttempted, join("no SYN seen", reply), true, 0
 	case x.superseded:
 		if now.Sub(x.rec.Time) < cfg.SettleGrace && !final {
 			return "", "", false, wakeAt(x.rec.Time, cfg.SettleGrace)
 		}
+		x.flag(FlagSuperseded)
 		return NotAttempted, "no SYN seen; superseded by a later negotiation before any transfer command", true, 0
+	}
+	due := final || now.Sub(last) >= cfg.ExpectTimeout
+	if !due {
+		return "", "", false, wakeAt(last, cfg.ExpectTimeout)
+	}
+	switch {
+	case x.rec.NegotiationReply == nil && x.rec.Negotiation != Hidden:
+		x.flag(FlagUnanswered)
+		return Unknown, "the server never answered " + string(x.rec.Negotiation) + " in the capture", true, 0
+	case x.hasPrelim() != nil:
+		x.flag(FlagDataNotCaptured)
+		return Unknown, "no data connection in the capture, but " + replyNote(x.hasPrelim()) + " (the server had or was opening it)", true, 0
 	case x.sessionEnded && !atEnd:
 		return NotAttempted, "no SYN seen before the control connection closed", true, 0
 	case atEnd:
-		if x.s.closedAt.IsZero() && now.Sub(x.rec.Time) < cfg.ExpectTimeout {
-			return Unknown, fmt.Sprintf("capture ended %s after the negotiation, before any data connection", dur(now.Sub(x.rec.Time))), true, 0
+		if x.s.closedAt.IsZero() && now.Sub(last) < cfg.ExpectTimeout {
+			return Unknown, fmt.Sprintf("capture ended %s after the negotiation, before any data connection", dur(now.Sub(last))), true, 0
 		}
 		return NotAttempted, "no SYN seen before the control connection closed", true, 0
-	case now.Sub(x.rec.Time) >= cfg.ExpectTimeout:
-		return NotAttempted, "no SYN seen within " + dur(cfg.ExpectTimeout) + " of the negotiation", true, 0
 	}
-	return "", "", false, wakeAt(x.rec.Time, cfg.ExpectTimeout)
+	return NotAttempted, "no SYN seen within " + dur(cfg.ExpectTimeout) + " of the negotiation", true, 0
 }
 
 // okReason describes an established connection; reply is the final reply
@@ -166,9 +240,14 @@ func (x *transfer) okReason(reply *Reply) string {
 	r := &x.conn.rec
 	t := x.s.t
 	b := t.scratch[:0]
-	if r.SYNACK.IsZero() {
-		b = append(b, "connection seen without its handshake"...)
-	} else {
+	switch {
+	case r.SYNs == 0 && r.SYNACK.IsZero():
+		b = append(b, "connection seen without its handshake (handshake not captured)"...)
+	case r.SYNACK.IsZero():
+		b = append(b, "connected (SYN-ACK not captured; the connector's packets show the connection)"...)
+	case r.SYNs == 0:
+		b = append(b, "connected (SYN not captured)"...)
+	default:
 		b = append(b, "connected in "...)
 		b = appendDur(b, r.SYNACK.Sub(r.FirstSYN))
 	}
