@@ -22,11 +22,11 @@ type dataConn struct {
 	ack    bool // the connector acknowledged the SYN-ACK
 	// packets counts the packets seen on the connection; fromConnector and
 	// fromListener count them per direction (duplicates excluded).
-	packets                    uint32
+	packets                     uint32
 	fromConnector, fromListener uint32
-	dups                       uint32 // frames captured twice
-	skewed                     bool   // a SYN-ACK or RST was timestamped before the SYN
-	dup                        dupFilter
+	dups                        uint32 // frames captured twice
+	skewed                      bool   // a SYN-ACK or RST was timestamped before the SYN
+	dup                         dupFilter
 	// quiet places a decided connection in Tracker.decided, by when it
 	// goes quiet.
 	quiet heapSlot
