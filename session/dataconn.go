@@ -26,6 +26,14 @@ type dataConn struct {
 	fromConnector, fromListener uint32
 	dups                        uint32 // frames captured twice
 	skewed                      bool   // a SYN-ACK or RST was timestamped before the SYN
+	sided                       bool   // counted as one-sided (noteOneSided)
+	// ackBase and ackMax are the first and the highest acknowledgment
+	// number each side sent ([0] the connector's); acked the payload
+	// bytes that acknowledgments cover ([0]: acknowledged by the
+	// connector), for a direction whose packets were not captured.
+	ackBase, ackMax [2]uint32
+	ackSeen         [2]bool
+	acked           [2]uint64
 	dup                         dupFilter
 	// quiet places a decided connection in Tracker.decided, by when it
 	// goes quiet.
@@ -414,10 +422,35 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 	if fl.Has(decode.FIN) && r.Established {
 		r.Closed = true
 	}
+	if fl.Has(decode.ACK) && !syn && !fl.Has(decode.RST) {
+		c.noteAck(dir, p.TCP.Ack, fl.Has(decode.FIN))
+	}
+	if r.Closed && !c.sided && c.oneSided() {
+		// A whole connection with one direction missing: the capture
+		// point sees one side of this path.
+		c.sided = true
+		t.noteOneSided(c)
+	}
 	if len(c.owners) == 0 {
 		t.decidedChanged(c)
 	}
 	return c.packets <= evidencePackets || fl&(decode.SYN|decode.FIN|decode.RST) != 0
+}
+
+// noteAck records an acknowledgment number sent in direction dir.
+func (c *dataConn) noteAck(dir uint8, ack uint32, fin bool) {
+	if !c.ackSeen[dir] {
+		c.ackSeen[dir], c.ackBase[dir], c.ackMax[dir] = true, ack, ack
+		return
+	}
+	if seqAfter(ack, c.ackMax[dir]) {
+		c.ackMax[dir] = ack
+	}
+	n := uint64(c.ackMax[dir] - c.ackBase[dir])
+	if n > 0 && (fin || c.rec.Closed) {
+		n-- // the peer's FIN takes a sequence number
+	}
+	c.acked[dir] = n
 }
 
 // evidencePackets is how many packets of a data connection count as FTP

@@ -70,8 +70,11 @@ type Tracker struct {
 	// other ports (see detect.go); early are SYN-ACKs and RSTs timestamped
 	// before their SYN (see early.go).
 	candidates map[flowKey]*candidate
-	syns       synRing
-	early      map[flowKey]earlyAnswer
+	// oneSided are the host pairs whose data connections showed one
+	// direction only (see onesided.go).
+	oneSided map[[2]netip.Addr]bool
+	syns     synRing
+	early    map[flowKey]earlyAnswer
 	// idled remembers control connections that ended idle, so that a
 	// session resuming on one is picked up again (flagged resumed);
 	// servers remembers the endpoints of FTP servers seen, so that a

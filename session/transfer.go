@@ -477,8 +477,10 @@ func (x *transfer) evidenceFlags(c *dataConn) {
 	}
 	if c.oneSided() {
 		x.flag(FlagOneSided)
-		t.sum.Quality.OneSidedConns++
-		t.sum.Flags.Add(FlagOneSided)
+		if !c.sided {
+			c.sided = true
+			t.noteOneSided(c)
+		}
 	}
 	if c.skewed {
 		x.flag(FlagClockSkew)

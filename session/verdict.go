@@ -126,8 +126,14 @@ func (x *transfer) decideFailed(c *dataConn, now time.Time, final, atEnd bool) (
 		return "", "", false, wakeAt(r.LastSYN, cfg.DropWait)
 	}
 	switch {
-	case x.final != nil && x.final.Code == 425:
+	case x.final != nil && x.final.Code == 425 && (r.SYNs >= 2 || x.finalAt.Sub(r.LastSYN) >= cfg.SYNGrace):
 		return Dropped, join(synEvidence(r), replyNote(x.final)), true, 0
+	case x.final != nil && x.final.Code == 425:
+		// One SYN, and the server gave up before it would have sent it
+		// again: the SYN was refused (a RST or an ICMP error this
+		// capture does not hold), not dropped.
+		x.flag(FlagOneSided)
+		return Unknown, join(fmt.Sprintf("1 SYN, no SYN-ACK, and the failure reported %s later without a retransmission (refused by a RST or ICMP error not in the capture?)", dur(x.finalAt.Sub(r.LastSYN))), replyNote(x.final)), true, 0
 	case r.SYNs >= 2:
 		// The connector retransmitted without progress: its SYNs (or the
 		// answers) were lost on the way.
@@ -204,6 +210,14 @@ func (x *transfer) decideNoConn(now time.Time, final, atEnd bool) (Verdict, stri
 			x.flag(FlagDataNotCaptured)
 			return Unknown, "no data connection in the capture, but " + replyNote(p) + " before " + reply, true, 0
 		}
+		if !final {
+			// Whether the capture sees this data path at all is known
+			// best when the session is over.
+			return "", "", false, never
+		}
+		if x.s.t.pairOneSided(x.s) {
+			return x.unseenPath(reply)
+		}
 		return NotAttempted, join("no SYN seen", reply), true, 0
 	case x.superseded:
 		if now.Sub(x.rec.Time) < cfg.SettleGrace && !final {
@@ -223,6 +237,8 @@ func (x *transfer) decideNoConn(now time.Time, final, atEnd bool) (Verdict, stri
 	case x.hasPrelim() != nil:
 		x.flag(FlagDataNotCaptured)
 		return Unknown, "no data connection in the capture, but " + replyNote(x.hasPrelim()) + " (the server had or was opening it)", true, 0
+	case x.s.t.pairOneSided(x.s):
+		return x.unseenPath("")
 	case x.sessionEnded && !atEnd:
 		return NotAttempted, "no SYN seen before the control connection closed", true, 0
 	case atEnd:
@@ -232,6 +248,14 @@ func (x *transfer) decideNoConn(now time.Time, final, atEnd bool) (Verdict, stri
 		return NotAttempted, "no SYN seen before the control connection closed", true, 0
 	}
 	return NotAttempted, "no SYN seen within " + dur(cfg.ExpectTimeout) + " of the negotiation", true, 0
+}
+
+// unseenPath decides a transfer without a data connection in a capture
+// that misses one direction of the data path between the session's hosts:
+// its attempt may have gone by unseen.
+func (x *transfer) unseenPath(reply string) (Verdict, string, bool, int64) {
+	x.flag(FlagOneSided)
+	return Unknown, join("no SYN seen, but this capture holds only one direction of other data connections between these hosts (one-sided), so the attempt may not be in it", reply), true, 0
 }
 
 // okReason describes an established connection; reply is the final reply
@@ -256,14 +280,11 @@ func (x *transfer) okReason(reply *Reply) string {
 		b = strconv.AppendInt(b, int64(r.SYNs), 10)
 		b = append(b, " SYNs"...)
 	}
+	c := x.conn
 	b = append(b, ", "...)
-	b = strconv.AppendUint(b, r.BytesToListener, 10)
-	b = append(b, " bytes to "...)
-	b = append(b, side(x, false)...)
+	b = appendBytes(b, r.BytesToListener, c.fromConnector == 0, c.acked[1], side(x, false))
 	b = append(b, ", "...)
-	b = strconv.AppendUint(b, r.BytesToConnector, 10)
-	b = append(b, " bytes to "...)
-	b = append(b, side(x, true)...)
+	b = appendBytes(b, r.BytesToConnector, c.fromListener == 0, c.acked[0], side(x, true))
 	if len(x.conns) > 1 {
 		b = append(b, ", "...)
 		b = strconv.AppendInt(b, int64(len(x.conns)), 10)
@@ -275,6 +296,23 @@ func (x *transfer) okReason(reply *Reply) string {
 	}
 	t.scratch = b
 	return string(b)
+}
+
+// appendBytes appends the bytes sent to one side: the captured payload
+// ("4096 bytes to client"), or — when the sender's packets were not
+// captured — what the receiver acknowledged ("~4096 bytes to client"), or
+// that it is unknown.
+func appendBytes(b []byte, counted uint64, unseen bool, acked uint64, to string) []byte {
+	switch {
+	case !unseen:
+		b = strconv.AppendUint(b, counted, 10)
+	case acked > 0:
+		b = append(b, '~')
+		b = strconv.AppendUint(b, acked, 10)
+	default:
+		return append(append(append(b, "bytes to "...), to...), " not captured"...)
+	}
+	return append(append(b, " bytes to "...), to...)
 }
 
 // side names the host at one end of x's data connection: the connector
