@@ -71,6 +71,7 @@ type session struct {
 	// fitsHiddenData); quitSent says the client sent QUIT.
 	lastClientData time.Time
 	quitSent       bool
+	resumed        bool // picked up again after idling (not mid-stream)
 }
 
 func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
@@ -339,14 +340,14 @@ func (s *session) reply(r ftp.Reply) {
 		s.rec.Greeting = clip(firstLineText(r), 200)
 		return
 	}
+	if (r.Code == 227 || r.Code == 229 || r.Code == 228) && (s.finFrom[0] || s.quitSent) {
+		// After the client said goodbye: not a negotiation.
+		s.flag(FlagUnsolicitedReply)
+		s.anomaly("%d reply after the client closed: %q", r.Code, clip(firstLineText(r), 60))
+		return
+	}
 	if len(s.pending) == 0 {
 		if r.Code == 227 || r.Code == 229 || r.Code == 228 {
-			if s.finFrom[0] || s.quitSent {
-				// After the client said goodbye: not a negotiation.
-				s.flag(FlagUnsolicitedReply)
-				s.anomaly("%d reply after the client closed: %q", r.Code, clip(firstLineText(r), 60))
-				return
-			}
 			// A passive reply whose command was not seen (mid-stream or gap).
 			s.passiveReply(nil, r, rep)
 			return

@@ -34,7 +34,7 @@ type dataConn struct {
 	ackBase, ackMax [2]uint32
 	ackSeen         [2]bool
 	acked           [2]uint64
-	dup                         dupFilter
+	dup             dupFilter
 	// quiet places a decided connection in Tracker.decided, by when it
 	// goes quiet.
 	quiet heapSlot
@@ -48,6 +48,7 @@ func (t *Tracker) newDataConn(k flowKey, isn uint32) *dataConn {
 	c.owners = c.ownBuf[:0]
 	c.rec.Connector, c.rec.Listener = k.src, k.dst
 	t.setFlow(k, nil, c)
+	t.dataConns++
 	return c
 }
 
@@ -385,6 +386,11 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 			if r.SYNs == 0 {
 				r.FirstSYN = p.Time
 				c.isn = p.TCP.Seq
+				if !r.SYNACK.IsZero() && !c.skewed && r.SYNACK.Sub(p.Time) > -skewTolerance {
+					// Its SYN-ACK came first: merged captures.
+					c.skewed = true
+					t.sum.Quality.ClockSkews++
+				}
 			}
 			r.SYNs++
 			r.LastSYN = p.Time

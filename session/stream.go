@@ -56,7 +56,7 @@ func (t *Tracker) segment(s *session, d int, p *decode.Packet) {
 	if !h.started {
 		// The capture began after the handshake: start where we are.
 		h.started, h.next = true, seq
-		if !s.synSeen {
+		if !s.synSeen && !s.resumed {
 			// Not for a SYN-ACK that was lost or merged out of order.
 			s.rec.MidStream = true
 			s.flag(FlagMidStream)

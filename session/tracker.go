@@ -73,6 +73,8 @@ type Tracker struct {
 	// oneSided are the host pairs whose data connections showed one
 	// direction only (see onesided.go).
 	oneSided map[[2]netip.Addr]bool
+	// dataConns counts the data connections tracked.
+	dataConns int
 	syns     synRing
 	early    map[flowKey]earlyAnswer
 	// idled remembers control connections that ended idle, so that a
@@ -271,6 +273,11 @@ func (t *Tracker) Close() Summary {
 		t.endSession(s, how)
 	}
 	t.checkOpen(true)
+	if t.sum.Transfers > 0 && t.dataConns == 0 {
+		// Negotiations but not one data-connection packet: a capture
+		// filter (port 21) or a capture point off the data path.
+		t.sum.Flags.Add(FlagNoDataConnections)
+	}
 	t.sum.First, t.sum.Last = t.first, t.now
 	return t.sum
 }
@@ -329,11 +336,15 @@ func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 	if key, ok := t.idled[k.canon()]; ok && !syn {
 		// A session that idled past ControlIdle speaks again.
 		delete(t.idled, k.canon())
-		if s := t.newSession(key, p, "resumed"); s != nil {
-			s.flag(FlagResumed)
-			return true
+		if len(t.live) >= t.cfg.MaxSessions {
+			t.sum.StateLimitDrops++
+			return false
 		}
-		return false
+		s := t.startSession(key, p.Time, "resumed")
+		s.resumed = true
+		s.flag(FlagResumed)
+		t.control(s, p, p.Src == key.src.Addr() && p.TCP.SrcPort == key.src.Port())
+		return true
 	}
 	switch {
 	case t.isCtrlPort(p.TCP.DstPort) && (syn || len(p.Payload) > 0):
@@ -347,7 +358,11 @@ func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 		}
 		return t.dataSYN(k, p)
 	case fl.Has(decode.SYN) || fl.Has(decode.RST):
-		// A SYN-ACK or RST before its SYN (merged captures).
+		// A SYN-ACK of a data connection whose SYN was not captured (or
+		// comes later, merged captures), or a RST before its SYN.
+		if fl.Has(decode.SYN) && t.dataMidstream(k, p) {
+			return true
+		}
 		return t.keepEarly(k, p)
 	}
 	if t.dataMidstream(k, p) {

@@ -332,9 +332,23 @@ func synEvidence(r *DataConn) string {
 	return fmt.Sprintf("%d SYNs over %s, no SYN-ACK", r.SYNs, dur(r.LastSYN.Sub(r.FirstSYN)))
 }
 
-// icmpName names an ICMP destination-unreachable code.
+// icmpName names an ICMP error by its type and code.
 func icmpName(i *ICMPInfo) string {
 	var n string
+	if i.V6 && i.Type == 3 || !i.V6 && i.Type == 11 {
+		n = map[uint8]string{0: "hop limit exceeded in transit", 1: "fragment reassembly time exceeded"}[i.Code]
+		if !i.V6 {
+			n = map[uint8]string{0: "TTL exceeded in transit", 1: "fragment reassembly time exceeded"}[i.Code]
+		}
+		if n == "" {
+			n = "code " + itoa(int(i.Code))
+		}
+		v := "ICMP"
+		if i.V6 {
+			v = "ICMPv6"
+		}
+		return fmt.Sprintf("%s time exceeded (%s, type %d code %d)", v, n, i.Type, i.Code)
+	}
 	if i.V6 {
 		n = map[uint8]string{0: "no route", 1: "administratively prohibited", 2: "beyond scope", 3: "address unreachable", 4: "port unreachable", 5: "source address failed policy", 6: "reject route"}[i.Code]
 		if n == "" {
