@@ -511,6 +511,15 @@ func (k *Conn) CloseFrom(fromClient bool) {
 	k.emit(a, FlagACK, k.snd[a], k.rcv[a], nil, false)
 }
 
+// Fin half-closes the connection from one side: a FIN/ACK the peer will
+// acknowledge with its next segment (call Ack for a pure ACK).
+func (k *Conn) Fin(fromClient bool) {
+	a := side(fromClient)
+	k.emit(a, FlagFIN|FlagACK, k.snd[a], k.rcv[a], nil, false)
+	k.deliver(1-a, k.snd[a], 1)
+	k.snd[a]++
+}
+
 // ResetFrom aborts the connection with a RST/ACK from the server (listener)
 // side or the client side.
 func (k *Conn) ResetFrom(server bool) {
