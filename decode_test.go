@@ -223,6 +223,8 @@ type expectSession struct {
 	Verdict   *string   `json:"verdict"`
 	Flags     *[]string `json:"flags"`
 	Transfers *int      `json:"transfers"`
+	// Anomalies lists substrings of the session's anomaly notes.
+	Anomalies []string `json:"anomalies"`
 }
 
 type expectSummary struct {
@@ -476,6 +478,11 @@ func checkSessions(t *testing.T, c *collector, want []expectSession) {
 			}
 			t.Errorf("session %d:\n  got  client %s server %s verdict %q flags %q transfers %d\n  want client %s server %s verdict %s flags %s transfers %s",
 				i+1, cl, g.Server, sessionVerdict(g), flags, n, w.Client, w.Server, wv, wf, wt)
+		}
+		for _, a := range w.Anomalies {
+			if !slices.ContainsFunc(g.Anomalies, func(x string) bool { return strings.Contains(x, a) }) {
+				t.Errorf("session %d: no anomaly contains %q (anomalies %q)", i+1, a, g.Anomalies)
+			}
 		}
 	}
 }

@@ -72,6 +72,9 @@ type ExpectSession struct {
 	Flags []string `json:"flags"`
 	// Transfers is how many transfers the session reported.
 	Transfers int `json:"transfers"`
+	// Anomalies lists substrings each of which some anomaly note of the
+	// session must contain (optional).
+	Anomalies []string `json:"anomalies,omitempty"`
 }
 
 // ExpectSummary states what the final summary must show. Every field is
@@ -342,7 +345,7 @@ func Cases() []Case {
 	eth := Options{}
 	s21 := ap(srv1, 21)
 	s621 := ap(srv6, 21)
-	return []Case{
+	cases := []Case{
 		mk("split-port", "PORT command split over three TCP segments (PORT 198,51, / 100,10,156, / 65\\r\\n); must be reassembled.", eth,
 			standard(cli1, s21, func(s *sess) {
 				t := ap(cli1, 40001)
@@ -702,6 +705,17 @@ func Cases() []Case {
 				s.expect("passive", "EPSV", u.String(), "LIST", "dropped", nil, "3 SYNs", "425")
 			})),
 	}
+	for i, c := range cases {
+		switch c.Name {
+		case "midstream":
+			cases[i] = c.withSessions(sx(cli1, s21, "", 2, "midstream"))
+		case "port-2121":
+			cases[i] = c.withSessions(sx(cli1, ap(srv2, 2121), "", 2))
+		case "ftps":
+			cases[i] = c.withSessions(sx(cli1, s21, "", 2, "tls"))
+		}
+	}
+	return append(cases, fieldCases()...)
 }
 
 // epsvIf is epsvOK with the data connection on another interface.
