@@ -222,7 +222,7 @@ func fieldCases() []Case {
 				s.expect("active", "PORT", t.String(), "LIST", "ok", nil, "226")
 			})),
 		// 6. Verdicts the replies rule out.
-		mk("impossible-verdicts", "Replies rule out failure: a passive RETR whose client SYN is seen twice and nothing more of the connection, then 150 and 226 (not dropped); a passive RETR with no packet of its connection, 150 and 226; an EPSV RETR answered 125, no packet of its connection, then the client closes the control connection (not not-attempted).", eth,
+		mk("impossible-verdicts", "Replies rule out failure: a passive RETR whose client SYN is seen twice and nothing more of the connection, then 150 and 226 (not dropped); a passive RETR with no packet of its connection, 150 and 226; an EPSV RETR answered 125, no packet of its connection, then the client closes the control connection (not not-attempted); in a second session the same after a 150.", eth,
 			func(c *Capture, exp *[]ExpectTransfer) {
 				s := open(c, exp, fCli1, s21, true)
 				k, t := s.passiveConn(50109)
@@ -256,6 +256,16 @@ func fieldCases() []Case {
 				c.Advance(2 * time.Second)
 				s.f.CloseFrom(true)
 				s.expect("passive", "EPSV", t3.String(), "RETR", "unknown", fl("data-not-captured"), "125")
+				s2 := open(c, exp, fCli2, s21, true)
+				k4, t4 := s2.passiveConn(50129)
+				hideAll(k4)
+				k4.Handshake()
+				s2.f.Cmd("RETR release-1.2.tar.gz")
+				s2.f.Reply("150 Opening BINARY mode data connection for release-1.2.tar.gz (5000 bytes).")
+				k4.Send(false, fileBody(5000))
+				c.Advance(2 * time.Second)
+				s2.f.CloseFrom(true)
+				s2.expect("passive", "PASV", t4.String(), "RETR", "unknown", fl("data-not-captured"), "150")
 			}),
 		// 7. A negotiation never answered.
 		mk("pasv-no-reply", "PASV sent, the server never answers it (no 227); 60 s later the client closes the control connection.", eth,
