@@ -97,13 +97,16 @@ type ExpectSummary struct {
 // docs/output.md lists today (the tracker is to implement them).
 var FlagGlossary = map[string]string{
 	"synack-not-captured":    "transfer: the data connection was established (the connector acknowledged the SYN-ACK or sent data) but the listener's SYN-ACK is not in the capture",
-	"one-sided":              "transfer: the capture shows this host pair's data connections in one direction only (the other side's packets are missing while the control channel is seen both ways)",
+	"one-sided":              "transfer: only one direction of the data connection was captured: packets the other side sent are missing (asymmetric routing), while the control channel is seen both ways",
 	"handshake-not-captured": "transfer: the data connection's packets are in the capture but its handshake (SYN and SYN-ACK) happened before the capture saw it",
 	"clock-skew":             "transfer: an answer is timestamped before what it answers (SYN-ACK or RST before its SYN), as in a capture merged from two points",
 	"superseded":             "transfer: the negotiation was replaced by a later one before any transfer command used it",
 	"midstream":              "session: the capture began after the control connection's handshake (JSON mid_stream)",
+	"blocked":                "session: a control connection that never got established (its session verdict says how)",
+	"duplicate-frames":       "transfer, session, summary: frames of it were captured twice (SPAN, -i any)",
 	"resumed":                "session: the control connection was idle past the session timeout and was picked up again",
 	"clock-jump":             "summary: a record's timestamp jumped far forward or backward and was not trusted",
+	"no-data-connections":    "summary: the capture holds no data-connection packet at all (e.g. taken with the filter 'port 21')",
 }
 
 // FileName returns the capture file name for the case: synth-<name> plus

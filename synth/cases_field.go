@@ -15,6 +15,7 @@ var (
 	fCli1 = netip.MustParseAddr("198.51.100.10")
 	fCli2 = netip.MustParseAddr("198.51.100.11")
 	fCli3 = netip.MustParseAddr("198.51.100.12")
+	fCli4 = netip.MustParseAddr("198.51.100.13")
 	fRtrC = netip.MustParseAddr("198.51.100.1")
 	fSrv1 = netip.MustParseAddr("203.0.113.20")
 	fSrv2 = netip.MustParseAddr("203.0.113.21")
@@ -153,7 +154,9 @@ func fieldCases() []Case {
 				k.SynUnanswered(4)
 				s.c.Advance(500 * time.Millisecond)
 				s.f.Reply("425 Failed to establish connection.")
-				s.expect("passive", "PASV", t.String(), "LIST", "dropped", fl("one-sided"), "4 SYNs", "425")
+				// The firewall dropped the SYNs: the server sent nothing, so no
+				// packet of this connection is missing (not one-sided).
+				s.expect("passive", "PASV", t.String(), "LIST", "dropped", nil, "4 SYNs", "425")
 			})),
 		mk("onesided-lone-syn", "A one-sided capture (the first passive RETR shows no listener packet but succeeds), then a passive RETR of which only the client's one SYN is captured, nothing after it from the client, and the server replies 150 and 226: the outcome is not in the capture (not dropped).", eth,
 			standard(fCli1, s21, func(s *sess) {
@@ -181,7 +184,7 @@ func fieldCases() []Case {
 				k2.Handshake()
 				s.listOver(k2)
 				s.expect("active", "PORT", t2.String(), "LIST", "unknown", fl("data-not-captured"), "226")
-			})).withSummary(ExpectSummary{Notes: []string{"no data connection"}}),
+			})).withSummary(ExpectSummary{Flags: []string{"no-data-connections"}}),
 		// 4. Data handshake before the capture saw it.
 		mk("handshake-not-captured", "The data connections' handshakes are missing (the data path's capture started late, merged with a control capture that started earlier): active RETR bytes from port 20 to the PORT endpoint, passive STOR bytes from the client to the PASV endpoint, each closed with FIN and followed by 226.", eth,
 			standard(fCli1, s21, func(s *sess) {
@@ -239,7 +242,9 @@ func fieldCases() []Case {
 				k.Send(false, data)
 				k.CloseFrom(false)
 				s.f.Reply("226 Transfer complete.")
-				s.expect("passive", "PASV", t.String(), "RETR", "unknown", fl("data-not-captured"), "226")
+				// Its SYNs are in the capture: not data-not-captured (no
+				// packet at all); nothing shows the capture one-sided.
+				s.expect("passive", "PASV", t.String(), "RETR", "unknown", nil, "226")
 				k2, t2 := s.passiveConn(50110)
 				hideAll(k2)
 				k2.Handshake()
@@ -306,11 +311,11 @@ func fieldCases() []Case {
 					k, t := s.passiveConn(50113)
 					k.Handshake()
 					s.retrOver(k)
-					s.expect("passive", "PASV", t.String(), "RETR", "ok", nil, "700 bytes", "226")
+					s.expect("passive", "PASV", t.String(), "RETR", "ok", fl("duplicate-frames"), "700 bytes", "226")
 					u := ap(fSrv1, 50114)
 					s.negotiate("EPSV", epsvReply(50114))
 					s.passive(u, "LIST", dropped(3))
-					s.expect("passive", "EPSV", u.String(), "LIST", "dropped", nil, "3 SYNs", "425")
+					s.expect("passive", "EPSV", u.String(), "LIST", "dropped", fl("duplicate-frames"), "3 SYNs", "425")
 				})(c, exp)
 			}).withSummary(ExpectSummary{Counts: map[string]string{"duplicates": ">0"}}),
 		// 10. A second FTP server port beside 21.
@@ -455,7 +460,7 @@ func fieldCases() []Case {
 				c.Advance(time.Second)
 				c.Conn(ap(fCli3, 40202), s21).SynICMP(fRtrS, 13, false)
 				c.Advance(time.Second)
-			}).withSessions(sx(fCli1, s21, "dropped", 0), sx(fCli2, s21, "reset", 0), sx(fCli3, s21, "unreachable", 0)).
+			}).withSessions(sx(fCli1, s21, "dropped", 0, "blocked"), sx(fCli2, s21, "reset", 0, "blocked", "control-reset"), sx(fCli3, s21, "unreachable", 0, "blocked")).
 			withSummary(ExpectSummary{Counts: map[string]string{"blocked_sessions": "3"}}),
 		// 16. Slow server connects.
 		mk("slow-connect", "Active transfers from a slow server: RETR, then the server's SYN 90 s later (tape recall) and success; PORT, RETR 100 s later, the SYN 100 s after the RETR (200 s after the PORT, beyond the 120 s negotiation timeout) and success.", eth,
@@ -585,7 +590,7 @@ func fieldCases() []Case {
 				s2.f.Quit()
 			}),
 		// 23. Login and reply quirks.
-		mk("login-quirks", "Three sessions: a client that sends USER before the server's 220 greeting; a session whose client sends QUIT and closes at once, the server then answering '227 Logout.' (a 227 that negotiates nothing); a server that never answers a NOOP. Each runs one passive LIST.", eth,
+		mk("login-quirks", "Three sessions: a client that sends USER before the server's 220 greeting; a session whose client sends QUIT and closes at once, the server then answering '227 Logout.' (a 227 that negotiates nothing); a server that never answers a NOOP; a session whose server answers QUIT with 221 and, after the client's FIN, sends '227 Logout.' (unsolicited). Each runs one passive LIST.", eth,
 			func(c *Capture, exp *[]ExpectTransfer) {
 				a := open(c, exp, fCli1, s21, false)
 				a.f.Handshake()
@@ -608,7 +613,16 @@ func fieldCases() []Case {
 				c.Advance(5 * time.Second)
 				d.pasvOK(50128, "LIST")
 				d.f.Quit()
-			}).withSessions(sx(fCli1, s21, "", 1), withAnomaly(sx(fCli2, s21, "", 1), "227"), sx(fCli3, s21, "", 1)),
+				e := open(c, exp, fCli4, s21, true)
+				e.pasvOK(50133, "LIST")
+				e.f.Cmd("QUIT")
+				e.f.Reply("221 Goodbye.")
+				e.f.Fin(true)
+				e.f.Reply("227 Logout.")
+				e.f.Fin(false)
+				e.f.Ack(true)
+			}).withSessions(sx(fCli1, s21, "", 1), withAnomaly(sx(fCli2, s21, "", 1), "227"), sx(fCli3, s21, "", 1),
+			withAnomaly(sx(fCli4, s21, "", 1, "unsolicited-reply"), "227")),
 	}
 }
 
