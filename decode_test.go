@@ -7,13 +7,17 @@ package ftpsniff_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -21,6 +25,7 @@ import (
 	"github.com/ftpsniff/ftpsniff/decode"
 	"github.com/ftpsniff/ftpsniff/output"
 	"github.com/ftpsniff/ftpsniff/session"
+	"github.com/ftpsniff/ftpsniff/synth"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/pcaps")
@@ -184,18 +189,100 @@ func lineDiff(want, got []byte) string {
 	return b.String()
 }
 
-// expectFile is the ground truth written by the lab and the synthesizer.
+// expectFile is the ground truth written by the lab (lab/mkexpect.py) and
+// the synthesizer (cmd/ftpsynth, from synth.Case). A key that is absent is
+// not stated (tolerated in lab files only); a key that is present is
+// checked, and "" or [] in it means none.
 type expectFile struct {
 	Scenario  string           `json:"scenario"`
 	Transfers []expectTransfer `json:"transfers"`
+	// Sessions, in the order they started; absent: not stated.
+	Sessions *[]expectSession `json:"sessions"`
+	// Summary; absent: not stated.
+	Summary *expectSummary `json:"summary"`
 }
 
 type expectTransfer struct {
-	Mode, Negotiation, Endpoint, Command, Verdict string
+	Mode        string `json:"mode"`
+	Negotiation string `json:"negotiation"`
+	Verdict     string `json:"verdict"`
+	// Endpoint and Command: "" means none.
+	Endpoint *string `json:"endpoint"`
+	Command  *string `json:"command"`
+	// Flags is the exact set of flag names; Evidence lists substrings of
+	// the reason.
+	Flags    *[]string `json:"flags"`
+	Evidence *[]string `json:"evidence"`
 }
 
-// TestExpectations checks every capture that has a <name>.expect.json:
-// the reported transfers, in negotiation order, must match it.
+// expectSession is one session; lab files state client and server only
+// (with keys of their own beside them), so every other key may be absent.
+type expectSession struct {
+	Client    string    `json:"client"`
+	Server    string    `json:"server"`
+	Verdict   *string   `json:"verdict"`
+	Flags     *[]string `json:"flags"`
+	Transfers *int      `json:"transfers"`
+	// Anomalies lists substrings of the session's anomaly notes.
+	Anomalies []string `json:"anomalies"`
+}
+
+type expectSummary struct {
+	Counts map[string]string `json:"counts"`
+	Flags  *[]string         `json:"flags"`
+	Notes  []string          `json:"notes"`
+}
+
+// transferFlagNames returns a transfer's flag names. It is the one place
+// the expectation harness reads transfer flags (the tracker's flag type
+// may change; only this body follows it).
+func transferFlagNames(t session.Transfer) []string { return output.FlagNames(t.Flags, t.Notes) }
+
+// sessionFlagNames returns a session's flag names; a session the capture
+// joined after its handshake counts as flag "midstream".
+func sessionFlagNames(s session.Session) []string {
+	f := output.FlagNames(s.Flags, 0)
+	if s.MidStream && !slices.Contains(f, "midstream") {
+		f = append(f, "midstream")
+	}
+	return f
+}
+
+// sessionVerdict returns a session's own verdict: "" for a control
+// connection that was established, dropped/reset/unreachable for a blocked
+// one.
+func sessionVerdict(s session.Session) string { return string(s.Verdict) }
+
+// summaryCounts returns the summary's counters by their JSON names. New
+// counters (duplicates, superseded, one_sided, blocked_sessions, ...) are
+// added here as the summary gains them; an expected counter missing here
+// fails the expectation.
+func summaryCounts(s *session.Summary) map[string]uint64 {
+	return map[string]uint64{
+		"packets": s.Packets, "bytes": s.Bytes, "undecoded": s.Undecoded, "truncated": s.Truncated,
+		"kernel_drops": s.KernelDrops, "state_limit_drops": s.StateLimitDrops,
+		"sessions": uint64(s.Sessions), "transfers": uint64(s.Transfers),
+		"superseded": uint64(s.Superseded), "blocked_sessions": uint64(s.Blocked),
+		"duplicates": s.Quality.DuplicateFrames, "one_sided": uint64(s.Quality.OneSidedConns),
+		"one_sided_pairs": uint64(s.Quality.OneSidedPairs), "control_gaps": uint64(s.Quality.ControlGaps),
+		"truncated_ftp": s.Quality.TruncatedFTP, "clock_jumps": uint64(s.Quality.ClockJumps),
+		"clock_skews": uint64(s.Quality.ClockSkews),
+	}
+}
+
+// summaryFlagNames returns the summary's run-wide flag names (e.g.
+// clock-jump, no-data-connections).
+func summaryFlagNames(s *session.Summary) []string { return output.FlagNames(s.Flags, 0) }
+
+// summaryNotes returns the summary's notes (e.g. that the capture holds no
+// data connection); session.Summary has none yet.
+func summaryNotes(s *session.Summary) []string { return nil }
+
+// TestExpectations checks every capture that has a <name>.expect.json, and
+// every Large synthetic scenario built at test time: the reported
+// transfers, in negotiation order, must match it (mode, negotiation,
+// endpoint, command, verdict, exact flags, evidence in the reason), and so
+// must the sessions and the summary where it states them.
 func TestExpectations(t *testing.T) {
 	n := 0
 	for _, f := range captures(t, "testdata/pcaps") {
@@ -205,40 +292,253 @@ func TestExpectations(t *testing.T) {
 		}
 		n++
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			var ef expectFile
-			if err := json.Unmarshal(raw, &ef); err != nil {
-				t.Fatalf("expect file: %v", err)
-			}
-			c, _, err := analyse(t, f)
-			if err != nil && !errors.Is(err, ftpsniff.ErrDamagedInput) {
-				t.Fatalf("Run: %v", err)
-			}
-			got := sortedByTime(c.transfers)
-			if len(got) != len(ef.Transfers) {
-				t.Errorf("%d transfers reported, %d expected", len(got), len(ef.Transfers))
-			}
-			for i, want := range ef.Transfers {
-				if i >= len(got) {
-					break
-				}
-				g := got[i]
-				ep := ""
-				if g.Endpoint.IsValid() {
-					ep = g.Endpoint.String()
-				}
-				if string(g.Mode) != want.Mode || string(g.Negotiation) != want.Negotiation ||
-					(want.Endpoint != "" && ep != want.Endpoint) || (want.Command != "" && g.Command != want.Command) ||
-					string(g.Verdict) != want.Verdict {
-					t.Errorf("transfer %d: got %s %s %s %s %s (%s), want %s %s %s %s %s", i+1,
-						g.Mode, g.Negotiation, ep, g.Command, g.Verdict, g.Reason,
-						want.Mode, want.Negotiation, want.Endpoint, want.Command, want.Verdict)
-				}
-			}
+			checkExpectFile(t, f, raw, strings.HasPrefix(filepath.Base(f), "synth-"))
 		})
 	}
 	if n == 0 {
 		t.Fatal("no capture in testdata/pcaps has an expect file")
 	}
+	for _, c := range synth.Cases() {
+		if !c.Large {
+			continue
+		}
+		t.Run("synth-"+c.Name+"(built)", func(t *testing.T) {
+			cp, err := c.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := filepath.Join(t.TempDir(), synth.FileName(c.Name, cp.Options()))
+			var buf bytes.Buffer
+			if _, err := cp.WriteTo(&buf); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(f, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ef := map[string]any{"scenario": c.Name, "transfers": c.Expect}
+			if c.Sessions != nil {
+				ef["sessions"] = c.Sessions
+			}
+			if c.Summary != nil {
+				ef["summary"] = c.Summary
+			}
+			raw, err := json.Marshal(ef)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkExpectFile(t, f, raw, true)
+		})
+	}
+}
+
+// checkExpectFile runs capture f and checks it against the expect file
+// raw; synthetic files must state every transfer key.
+func checkExpectFile(t *testing.T, f string, raw []byte, synthetic bool) {
+	t.Helper()
+	var ef expectFile
+	if err := json.Unmarshal(raw, &ef); err != nil {
+		t.Fatalf("expect file: %v", err)
+	}
+	if synthetic {
+		for i, w := range ef.Transfers {
+			if w.Endpoint == nil || w.Command == nil || w.Flags == nil || w.Evidence == nil {
+				t.Fatalf("expect file: transfer %d does not state endpoint, command, flags and evidence", i+1)
+			}
+		}
+		if ef.Sessions != nil {
+			for i, w := range *ef.Sessions {
+				if w.Verdict == nil || w.Flags == nil || w.Transfers == nil {
+					t.Fatalf("expect file: session %d does not state verdict, flags and transfers", i+1)
+				}
+			}
+		}
+	}
+	c, _, err := analyse(t, f)
+	if err != nil && !errors.Is(err, ftpsniff.ErrDamagedInput) {
+		t.Fatalf("Run: %v", err)
+	}
+	got := sortedByTime(c.transfers)
+	if len(got) != len(ef.Transfers) {
+		t.Errorf("%d transfers reported, %d expected", len(got), len(ef.Transfers))
+	}
+	for i, want := range ef.Transfers {
+		if i >= len(got) {
+			break
+		}
+		checkTransfer(t, i+1, got[i], want)
+	}
+	if ef.Sessions != nil {
+		checkSessions(t, c, *ef.Sessions)
+	}
+	if ef.Summary != nil {
+		checkSummary(t, c.sum, ef.Summary)
+	}
+}
+
+func checkTransfer(t *testing.T, n int, g session.Transfer, want expectTransfer) {
+	t.Helper()
+	ep := ""
+	if g.Endpoint.IsValid() {
+		ep = g.Endpoint.String()
+	}
+	flags := slices.Clone(transferFlagNames(g))
+	slices.Sort(flags)
+	var bad []string
+	if string(g.Mode) != want.Mode {
+		bad = append(bad, "mode")
+	}
+	if string(g.Negotiation) != want.Negotiation {
+		bad = append(bad, "negotiation")
+	}
+	if want.Endpoint != nil && ep != *want.Endpoint {
+		bad = append(bad, "endpoint")
+	}
+	if want.Command != nil && g.Command != *want.Command {
+		bad = append(bad, "command")
+	}
+	if string(g.Verdict) != want.Verdict {
+		bad = append(bad, "verdict")
+	}
+	if want.Flags != nil && !slices.Equal(flags, sortedCopy(*want.Flags)) {
+		bad = append(bad, "flags")
+	}
+	if want.Evidence != nil {
+		for _, e := range *want.Evidence {
+			if !strings.Contains(g.Reason, e) {
+				bad = append(bad, fmt.Sprintf("evidence %q", e))
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return
+	}
+	w := func(p *string) string {
+		if p == nil {
+			return "(any)"
+		}
+		return fmt.Sprintf("%q", *p)
+	}
+	wl := func(p *[]string) string {
+		if p == nil {
+			return "(any)"
+		}
+		return fmt.Sprintf("%q", *p)
+	}
+	t.Errorf("transfer %d: %s differ:\n  got  %s %s %q %q %s flags %q reason %q\n  want %s %s %s %s %s flags %s evidence %s", n, strings.Join(bad, ", "),
+		g.Mode, g.Negotiation, ep, g.Command, g.Verdict, flags, g.Reason,
+		want.Mode, want.Negotiation, w(want.Endpoint), w(want.Command), want.Verdict, wl(want.Flags), wl(want.Evidence))
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
+
+// checkSessions compares the reported sessions, in the order they started,
+// with the expected ones.
+func checkSessions(t *testing.T, c *collector, want []expectSession) {
+	t.Helper()
+	got := slices.Clone(c.sessions)
+	slices.SortStableFunc(got, func(a, b session.Session) int {
+		if d := a.Start.Compare(b.Start); d != 0 {
+			return d
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if len(got) != len(want) {
+		t.Errorf("%d sessions reported, %d expected", len(got), len(want))
+	}
+	for i, w := range want {
+		if i >= len(got) {
+			break
+		}
+		g := got[i]
+		n := 0
+		for _, x := range c.transfers {
+			if x.SessionID == g.ID {
+				n++
+			}
+		}
+		flags := sortedCopy(sessionFlagNames(g))
+		cl := g.Client.Addr().String()
+		if cl != w.Client || g.Server.String() != w.Server ||
+			w.Verdict != nil && sessionVerdict(g) != *w.Verdict ||
+			w.Flags != nil && !slices.Equal(flags, sortedCopy(*w.Flags)) ||
+			w.Transfers != nil && n != *w.Transfers {
+			wv, wf, wt := "(any)", "(any)", "(any)"
+			if w.Verdict != nil {
+				wv = fmt.Sprintf("%q", *w.Verdict)
+			}
+			if w.Flags != nil {
+				wf = fmt.Sprintf("%q", *w.Flags)
+			}
+			if w.Transfers != nil {
+				wt = strconv.Itoa(*w.Transfers)
+			}
+			t.Errorf("session %d:\n  got  client %s server %s verdict %q flags %q transfers %d\n  want client %s server %s verdict %s flags %s transfers %s",
+				i+1, cl, g.Server, sessionVerdict(g), flags, n, w.Client, w.Server, wv, wf, wt)
+		}
+		for _, a := range w.Anomalies {
+			if !slices.ContainsFunc(g.Anomalies, func(x string) bool { return strings.Contains(x, a) }) {
+				t.Errorf("session %d: no anomaly contains %q (anomalies %q)", i+1, a, g.Anomalies)
+			}
+		}
+	}
+}
+
+// checkSummary checks the summary's counters, flags and notes.
+func checkSummary(t *testing.T, s *session.Summary, want *expectSummary) {
+	t.Helper()
+	if s == nil {
+		t.Error("no summary")
+		return
+	}
+	counts := summaryCounts(s)
+	keys := slices.Sorted(maps.Keys(want.Counts))
+	for _, k := range keys {
+		cond := want.Counts[k]
+		v, ok := counts[k]
+		if !ok {
+			t.Errorf("summary: want %s %s, but the summary has no such counter", k, cond)
+			continue
+		}
+		if !countHolds(v, cond) {
+			t.Errorf("summary: got %s %d, want %s", k, v, cond)
+		}
+	}
+	if want.Flags != nil {
+		got := sortedCopy(summaryFlagNames(s))
+		if !slices.Equal(got, sortedCopy(*want.Flags)) {
+			t.Errorf("summary: got flags %q, want %q", got, *want.Flags)
+		}
+	}
+	notes := summaryNotes(s)
+	for _, w := range want.Notes {
+		if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, w) }) {
+			t.Errorf("summary: no note contains %q (notes %q)", w, notes)
+		}
+	}
+}
+
+// countHolds evaluates a count condition "N", ">N", ">=N" or "<=N".
+func countHolds(v uint64, cond string) bool {
+	op := strings.TrimRight(cond, "0123456789")
+	n, err := strconv.ParseUint(cond[len(op):], 10, 64)
+	if err != nil {
+		return false
+	}
+	switch op {
+	case "":
+		return v == n
+	case ">":
+		return v > n
+	case ">=":
+		return v >= n
+	case "<=":
+		return v <= n
+	}
+	return false
 }
 
 // sortedByTime orders transfers by negotiation time (then id), the order of

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -53,6 +54,10 @@ type Options struct {
 	// SnapLen truncates frames of interface 0 to this many bytes; 0 keeps
 	// whole frames (the file header then says 262144).
 	SnapLen int
+	// SortByTime writes the frames of an in-memory capture in timestamp
+	// order (stable), as mergecap writes a merge of several captures: a
+	// frame given a skewed timestamp (Conn.SetSkew) moves with it.
+	SortByTime bool
 }
 
 // DefaultStart returns the capture start time used when Options.Start is
@@ -88,6 +93,12 @@ type Capture struct {
 	stream *frameWriter
 	err    error
 	bytes  int64
+	// mute leaves emitted frames out of the capture; tsOff shifts the
+	// timestamp of the frame being emitted; dup records every frame a
+	// second time, dup later (0: once).
+	mute  bool
+	tsOff time.Duration
+	dup   time.Duration
 
 	buf  gopacket.SerializeBuffer
 	sopt gopacket.SerializeOptions
@@ -236,20 +247,44 @@ func (c *Capture) Conn(client, server netip.AddrPort) *Conn {
 	return k
 }
 
+// Mute leaves the frames emitted from now on out of the capture (the
+// conversation goes on, sequence numbers and the clock move) until
+// Mute(false): a capture that has not started yet, or a filter.
+func (c *Capture) Mute(on bool) { c.mute = on }
+
+// SetDuplicate records every frame emitted from now on twice, the copy d
+// after the original (as a SPAN port mirroring both directions, or
+// tcpdump -i any on a router, does); d <= 0 stops it.
+func (c *Capture) SetDuplicate(d time.Duration) { c.dup = max(d, 0) }
+
 // emitFrame records or streams the link-layer frame in c.buf.
 func (c *Capture) emitFrame() {
+	if c.mute {
+		c.now = c.now.Add(c.Scaled(c.tick))
+		return
+	}
+	ts := c.now.Add(c.tsOff)
 	data := c.buf.Bytes()
 	wire := len(data)
 	if sl := c.ifaces[c.cur].snapLen; sl > 0 && len(data) > sl {
 		data = data[:sl]
 	}
-	c.bytes += int64(len(data))
-	if c.stream != nil {
-		if err := c.stream.write(c.now, 0, data, wire); err != nil {
-			c.fail(fmt.Errorf("synth: write frame: %w", err))
+	copies := 1
+	if c.dup > 0 {
+		copies = 2
+	}
+	for i := 0; i < copies; i++ {
+		if i == 1 {
+			ts = ts.Add(c.dup)
 		}
-	} else {
-		c.frames = append(c.frames, frame{ts: c.now, iface: c.cur, data: append([]byte(nil), data...), wireLen: wire})
+		c.bytes += int64(len(data))
+		if c.stream != nil {
+			if err := c.stream.write(ts, 0, data, wire); err != nil {
+				c.fail(fmt.Errorf("synth: write frame: %w", err))
+			}
+		} else {
+			c.frames = append(c.frames, frame{ts: ts, iface: c.cur, data: append([]byte(nil), data...), wireLen: wire})
+		}
 	}
 	c.now = c.now.Add(c.Scaled(c.tick))
 }
@@ -281,7 +316,12 @@ func (c *Capture) WriteTo(w io.Writer) (int64, error) {
 	if err != nil {
 		return cw.n, fmt.Errorf("synth: write header: %w", err)
 	}
-	for i, f := range c.frames {
+	frames := c.frames
+	if c.opts.SortByTime {
+		frames = slices.Clone(frames)
+		slices.SortStableFunc(frames, func(a, b frame) int { return a.ts.Compare(b.ts) })
+	}
+	for i, f := range frames {
 		if err := fw.write(f.ts, f.iface, f.data, f.wireLen); err != nil {
 			return cw.n, fmt.Errorf("synth: write frame %d: %w", i+1, err)
 		}

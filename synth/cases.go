@@ -3,11 +3,14 @@ package synth
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
 
-// Case is one synthetic scenario and the transfers ftpsniff should report.
+// Case is one synthetic scenario and what ftpsniff should report for it.
+// The expectations are written by hand from what the scenario is, never
+// copied from ftpsniff's output.
 type Case struct {
 	// Name is a short identifier used in file names (synth-<name>.pcap).
 	Name string
@@ -17,22 +20,93 @@ type Case struct {
 	Build func() (*Capture, error)
 	// Expect lists the expected transfers in negotiation order.
 	Expect []ExpectTransfer
+	// Sessions lists the expected sessions (control connections) in the
+	// order they started; nil means not stated, an empty non-nil slice
+	// means no FTP session at all.
+	Sessions []ExpectSession
+	// Summary states what the run's summary must show; nil means not
+	// stated.
+	Summary *ExpectSummary
+	// Large marks a scenario too big to commit: it is built at test time
+	// (TestExpectations) and written by ftpsynth only when named with -case.
+	Large bool
 }
 
-// ExpectTransfer is one transfer ftpsniff should report.
+// ExpectTransfer is one transfer ftpsniff should report. In an expect file
+// every key is stated: "" and [] mean none, not "don't check".
 type ExpectTransfer struct {
 	// Mode is "active" or "passive".
 	Mode string `json:"mode"`
 	// Negotiation is PORT, PASV, EPRT, EPSV, LPRT, LPSV or "hidden".
 	Negotiation string `json:"negotiation"`
-	// Endpoint is the advertised endpoint "ip:port" ("[v6]:port"), "" when
-	// none can be parsed.
+	// Endpoint is the advertised endpoint "ip:port" ("[v6]:port"); "" when
+	// none can be parsed (or none was seen).
 	Endpoint string `json:"endpoint"`
-	// Command is the transfer command verb (LIST, RETR, ...) or "".
+	// Command is the transfer command verb (LIST, RETR, ...); "" when no
+	// transfer command used the negotiation.
 	Command string `json:"command"`
 	// Verdict is ok, dropped, reset, unreachable, not-attempted, refused or
 	// unknown.
 	Verdict string `json:"verdict"`
+	// Flags is the exact set of flag names the transfer carries, sorted;
+	// empty means none. The names are those of docs/output.md plus the
+	// ones listed in FlagGlossary.
+	Flags []string `json:"flags"`
+	// Evidence lists substrings the verdict's reason must contain (a reply
+	// code, "3 SYNs", "RST", "time exceeded", ...).
+	Evidence []string `json:"evidence"`
+}
+
+// ExpectSession is one session (FTP control connection) ftpsniff should
+// report.
+type ExpectSession struct {
+	// Client is the control connection's client address (no port).
+	Client string `json:"client"`
+	// Server is the control connection's server endpoint "ip:port".
+	Server string `json:"server"`
+	// Verdict is "" for a control connection that was established, or
+	// dropped, reset or unreachable for one that was blocked.
+	Verdict string `json:"verdict"`
+	// Flags is the exact set of session flag names, sorted; empty means
+	// none.
+	Flags []string `json:"flags"`
+	// Transfers is how many transfers the session reported.
+	Transfers int `json:"transfers"`
+	// Anomalies lists substrings each of which some anomaly note of the
+	// session must contain (optional).
+	Anomalies []string `json:"anomalies,omitempty"`
+}
+
+// ExpectSummary states what the final summary must show. Every field is
+// optional; an absent (nil) one is not checked.
+type ExpectSummary struct {
+	// Counts maps a summary counter (snake_case, as in the JSON summary:
+	// sessions, transfers, state_limit_drops, duplicates, superseded,
+	// one_sided, blocked_sessions, ...) to a condition: "N" (exactly N),
+	// ">N", ">=N" or "<=N".
+	Counts map[string]string `json:"counts,omitempty"`
+	// Flags is the exact set of summary flag names (e.g. clock-jump),
+	// sorted; empty means none, nil means not stated.
+	Flags []string `json:"flags,omitempty"`
+	// Notes lists substrings each of which some note of the summary must
+	// contain (e.g. "no data connection").
+	Notes []string `json:"notes,omitempty"`
+}
+
+// FlagGlossary defines the flag names the cases expect beyond those
+// docs/output.md lists today (the tracker is to implement them).
+var FlagGlossary = map[string]string{
+	"synack-not-captured":    "transfer: the data connection was established (the connector acknowledged the SYN-ACK or sent data) but the listener's SYN-ACK is not in the capture",
+	"one-sided":              "transfer: only one direction of the data connection was captured: packets the other side sent are missing (asymmetric routing), while the control channel is seen both ways",
+	"handshake-not-captured": "transfer: the data connection's packets are in the capture but its handshake (SYN and SYN-ACK) happened before the capture saw it",
+	"clock-skew":             "transfer: an answer is timestamped before what it answers (SYN-ACK or RST before its SYN), as in a capture merged from two points",
+	"superseded":             "transfer: the negotiation was replaced by a later one before any transfer command used it",
+	"midstream":              "session: the capture began after the control connection's handshake (JSON mid_stream)",
+	"blocked":                "session: a control connection that never got established (its session verdict says how)",
+	"duplicate-frames":       "transfer, session, summary: frames of it were captured twice (SPAN, -i any)",
+	"resumed":                "session: the control connection was idle past the session timeout and was picked up again",
+	"clock-jump":             "summary: a record's timestamp jumped far forward or backward and was not trusted",
+	"no-data-connections":    "summary: the capture holds no data-connection packet at all (e.g. taken with the filter 'port 21')",
 }
 
 // FileName returns the capture file name for the case: synth-<name> plus
@@ -82,8 +156,24 @@ func open(c *Capture, exp *[]ExpectTransfer, cli netip.Addr, srv netip.AddrPort,
 
 func (s *sess) nextEph() uint16 { s.eph += 7; return s.eph }
 
-func (s *sess) expect(mode, neg, endpoint, cmd, verdict string) {
-	*s.exp = append(*s.exp, ExpectTransfer{Mode: mode, Negotiation: neg, Endpoint: endpoint, Command: cmd, Verdict: verdict})
+// expect records an expected transfer: its flags (nil: none) and the
+// substrings its reason must contain.
+func (s *sess) expect(mode, neg, endpoint, cmd, verdict string, flags []string, evidence ...string) {
+	*s.exp = append(*s.exp, ExpectTransfer{Mode: mode, Negotiation: neg, Endpoint: endpoint, Command: cmd, Verdict: verdict,
+		Flags: flagList(flags), Evidence: append([]string{}, evidence...)})
+}
+
+// last returns the last expectation recorded, to amend it.
+func (s *sess) last() *ExpectTransfer { return &(*s.exp)[len(*s.exp)-1] }
+
+// fl is a flag list.
+func fl(names ...string) []string { return names }
+
+// flagList returns a sorted, non-nil copy of names.
+func flagList(names []string) []string {
+	out := append([]string{}, names...)
+	slices.Sort(out)
+	return out
 }
 
 // payloadFor returns the data and the 150 text for a transfer command.
@@ -173,7 +263,7 @@ func (s *sess) pasvOK(port uint16, xfer string) {
 	t := ap(s.srv.Addr(), port)
 	s.negotiate("PASV", pasvReply(t))
 	s.passive(t, xfer, nil)
-	s.expect("passive", "PASV", t.String(), verb(xfer), "ok")
+	s.expect("passive", "PASV", t.String(), verb(xfer), "ok", nil, "226")
 }
 
 // portOK is PORT + 200 + a successful active transfer from port 20.
@@ -181,7 +271,7 @@ func (s *sess) portOK(port uint16, xfer string) {
 	t := ap(s.cli, port)
 	s.negotiate("PORT "+PortArg(t), "200 PORT command successful. Consider using PASV.")
 	s.active(ap(s.srv.Addr(), 20), t, xfer, nil)
-	s.expect("active", "PORT", t.String(), verb(xfer), "ok")
+	s.expect("active", "PORT", t.String(), verb(xfer), "ok", nil, "226")
 }
 
 // epsvOK is EPSV + 229 + a successful passive transfer.
@@ -189,7 +279,7 @@ func (s *sess) epsvOK(port uint16, xfer string) {
 	t := ap(s.srv.Addr(), port)
 	s.negotiate("EPSV", epsvReply(port))
 	s.passive(t, xfer, nil)
-	s.expect("passive", "EPSV", t.String(), verb(xfer), "ok")
+	s.expect("passive", "EPSV", t.String(), verb(xfer), "ok", nil, "226")
 }
 
 // eprtOK is EPRT + 200 + a successful active transfer from port 20.
@@ -197,7 +287,7 @@ func (s *sess) eprtOK(port uint16, xfer string) {
 	t := ap(s.cli, port)
 	s.negotiate("EPRT "+ExtArg(t), "200 EPRT command successful. Consider using EPSV.")
 	s.active(ap(s.srv.Addr(), 20), t, xfer, nil)
-	s.expect("active", "EPRT", t.String(), verb(xfer), "ok")
+	s.expect("active", "EPRT", t.String(), verb(xfer), "ok", nil, "226")
 }
 
 // build wraps a script into a Case.Build function and collects the
@@ -258,7 +348,7 @@ func Cases() []Case {
 	eth := Options{}
 	s21 := ap(srv1, 21)
 	s621 := ap(srv6, 21)
-	return []Case{
+	cases := []Case{
 		mk("split-port", "PORT command split over three TCP segments (PORT 198,51, / 100,10,156, / 65\\r\\n); must be reassembled.", eth,
 			standard(cli1, s21, func(s *sess) {
 				t := ap(cli1, 40001)
@@ -266,7 +356,7 @@ func Cases() []Case {
 				s.f.Raw(true, line, SplitAt(12, 23))
 				s.f.Reply("200 PORT command successful. Consider using PASV.")
 				s.active(ap(srv1, 20), t, "LIST", nil)
-				s.expect("active", "PORT", t.String(), "LIST", "ok")
+				s.expect("active", "PORT", t.String(), "LIST", "ok", nil, "226")
 			})),
 		mk("pipelined", "TYPE I and PASV sent in one segment, 200 and 227 replies in one segment.", eth,
 			func(c *Capture, exp *[]ExpectTransfer) {
@@ -281,7 +371,7 @@ func Cases() []Case {
 				s.f.Raw(true, "TYPE I\r\nPASV\r\n")
 				s.f.Raw(false, "200 Switching to Binary mode.\r\n"+pasvReply(t)+"\r\n")
 				s.passive(t, "RETR release-1.2.tar.gz", nil)
-				s.expect("passive", "PASV", t.String(), "RETR", "ok")
+				s.expect("passive", "PASV", t.String(), "RETR", "ok", nil, "226")
 				s.f.Quit()
 			}),
 		mk("multiline-227", "PASV answered by a multi-line 227 (227-listen socket created / 227 Entering Passive Mode (...)).", eth,
@@ -289,15 +379,18 @@ func Cases() []Case {
 				t := ap(srv1, 50001)
 				s.negotiate("PASV", "227-listen socket created\n"+pasvReply(t))
 				s.passive(t, "LIST", nil)
-				s.expect("passive", "PASV", t.String(), "LIST", "ok")
+				s.expect("passive", "PASV", t.String(), "LIST", "ok", fl("227-multiline", "multiline-reply"), "226")
 			})),
 		mk("pasv-variants", "Three 227 spellings: no parentheses, '227 =h,h,h,h,p,p', and digits before the numbers ('Mode v2 (...)').", eth,
 			standard(cli1, s21, func(s *sess) {
+				// No parentheses; "=h,..." (no parentheses either); "v2" digits
+				// before the numbers.
+				pasvVariantFlags := [][]string{{"227-no-parens"}, {"227-equals-form", "227-no-parens"}, {"227-digits-before"}}
 				for i, f := range []string{"227 Entering Passive Mode %s", "227 =%s", "227 Entering Passive Mode v2 (%s)."} {
 					t := ap(srv1, uint16(50002+i))
 					s.negotiate("PASV", fmt.Sprintf(f, PortArg(t)))
 					s.passive(t, "LIST", nil)
-					s.expect("passive", "PASV", t.String(), "LIST", "ok")
+					s.expect("passive", "PASV", t.String(), "LIST", "ok", fl(pasvVariantFlags[i]...), "226")
 				}
 			})),
 		mk("229-for-pasv", "The server answers PASV with 229 (|||port|); the client connects to the control server's address.", eth,
@@ -305,14 +398,14 @@ func Cases() []Case {
 				t := ap(srv1, 50005)
 				s.negotiate("PASV", epsvReply(50005))
 				s.passive(t, "LIST", nil)
-				s.expect("passive", "PASV", t.String(), "LIST", "ok")
+				s.expect("passive", "PASV", t.String(), "LIST", "ok", fl("229-for-pasv"), "226")
 			})),
 		mk("epsv-bang", "EPSV answered with '!' as the delimiter: (!!!50006!).", eth,
 			standard(cli1, s21, func(s *sess) {
 				t := ap(srv1, 50006)
 				s.negotiate("EPSV", "229 Entering Extended Passive Mode (!!!50006!)")
 				s.passive(t, "LIST", nil)
-				s.expect("passive", "EPSV", t.String(), "LIST", "ok")
+				s.expect("passive", "EPSV", t.String(), "LIST", "ok", fl("odd-delimiter"), "226")
 			})),
 		mk("lprt-lpsv", "LPRT/200 and LPSV/228 over IPv4, then over IPv6 (RFC 1639).", eth,
 			func(c *Capture, exp *[]ExpectTransfer) {
@@ -324,25 +417,25 @@ func Cases() []Case {
 					t := ap(p.cli, 40002)
 					s.negotiate("LPRT "+LongArg(t), "200 LPRT command successful.")
 					s.active(ap(p.srv.Addr(), 20), t, "LIST", nil)
-					s.expect("active", "LPRT", t.String(), "LIST", "ok")
+					s.expect("active", "LPRT", t.String(), "LIST", "ok", nil, "226")
 					u := ap(p.srv.Addr(), 50007)
 					s.negotiate("LPSV", "228 Entering Long Passive Mode ("+LongArg(u)+")")
 					s.passive(u, "RETR README", nil)
-					s.expect("passive", "LPSV", u.String(), "RETR", "ok")
+					s.expect("passive", "LPSV", u.String(), "RETR", "ok", nil, "226")
 					s.f.Quit()
 				}
 			}),
 		mk("port-out-of-range", "PORT 198,51,100,10,256,22 (port byte > 255) refused with 501; the client falls back to PASV.", eth,
 			standard(cli1, s21, func(s *sess) {
 				s.negotiate("PORT 198,51,100,10,256,22", "501 Illegal PORT command.")
-				s.expect("active", "PORT", "", "", "refused")
+				s.expect("active", "PORT", "", "", "refused", fl("bad-argument", "port-byte-gt-255"), "501")
 				s.pasvOK(50008, "LIST")
 			})),
 		mk("port-refused", "PORT to the client's port 22 refused by the server: 500 Illegal PORT command.", eth,
 			standard(cli1, s21, func(s *sess) {
 				t := ap(cli1, 22)
 				s.negotiate("PORT "+PortArg(t), "500 Illegal PORT command.")
-				s.expect("active", "PORT", t.String(), "", "refused")
+				s.expect("active", "PORT", t.String(), "", "refused", fl("privileged-port"), "500")
 			})),
 		mk("nat-private-pasv", "227 advertises the private 10.0.0.5 while the control server is 203.0.113.20. First client connects to 203.0.113.20 (ok); second client connects to 10.0.0.5 and its SYNs go unanswered.", eth,
 			func(c *Capture, exp *[]ExpectTransfer) {
@@ -350,14 +443,14 @@ func Cases() []Case {
 				t := ap(priv, 50009)
 				s.negotiate("PASV", pasvReply(t))
 				s.passive(ap(srv1, 50009), "LIST", nil)
-				s.expect("passive", "PASV", t.String(), "LIST", "ok")
+				s.expect("passive", "PASV", t.String(), "LIST", "ok", fl("connected-elsewhere", "nat-mismatch", "private-address"), "226")
 				s.f.Quit()
 				c.Advance(2 * time.Second)
 				s2 := open(c, exp, cli2, s21, true)
 				t2 := ap(priv, 50010)
 				s2.negotiate("PASV", pasvReply(t2))
 				s2.passive(t2, "LIST", dropped(4))
-				s2.expect("passive", "PASV", t2.String(), "LIST", "dropped")
+				s2.expect("passive", "PASV", t2.String(), "LIST", "dropped", fl("nat-mismatch", "private-address"), "4 SYNs", "425")
 				s2.f.Quit()
 			}),
 		mk("active-nat-client", "PORT carries the client's private 10.1.2.3 (client behind NAT, public 198.51.100.10); the server connects to 198.51.100.10.", eth,
@@ -365,21 +458,21 @@ func Cases() []Case {
 				t := ap(netip.MustParseAddr("10.1.2.3"), 40003)
 				s.negotiate("PORT "+PortArg(t), "200 PORT command successful. Consider using PASV.")
 				s.active(ap(srv1, 20), ap(cli1, 40003), "LIST", nil)
-				s.expect("active", "PORT", t.String(), "LIST", "ok")
+				s.expect("active", "PORT", t.String(), "LIST", "ok", fl("connected-elsewhere", "nat-mismatch", "private-address"), "226")
 			})),
 		mk("bounce", "FTP bounce: PORT to a third host 192.0.2.77 port 25; the server connects there and sends the file (third-party, privileged port).", eth,
 			standard(cli1, s21, func(s *sess) {
 				t := ap(thrd, 25)
 				s.negotiate("PORT "+PortArg(t), "200 PORT command successful. Consider using PASV.")
 				s.active(ap(srv1, 20), t, "RETR mail.txt", nil)
-				s.expect("active", "PORT", t.String(), "RETR", "ok")
+				s.expect("active", "PORT", t.String(), "RETR", "ok", fl("nat-mismatch", "privileged-port", "third-party"), "226")
 			})),
 		mk("active-non20", "Active mode where the server connects from an ephemeral port (vsftpd connect_from_port_20=NO).", eth,
 			standard(cli1, s21, func(s *sess) {
 				t := ap(cli1, 40004)
 				s.negotiate("PORT "+PortArg(t), "200 PORT command successful. Consider using PASV.")
 				s.active(ap(srv1, 41234), t, "LIST", nil)
-				s.expect("active", "PORT", t.String(), "LIST", "ok")
+				s.expect("active", "PORT", t.String(), "LIST", "ok", fl("active-source-not-20"), "226")
 			})),
 		mk("drop-syn", "Active data connection: 7 SYNs from the server over ~8 s, never answered, then 425 Failed to establish connection.", eth,
 			standard(cli1, s21, func(s *sess) {
@@ -387,40 +480,40 @@ func Cases() []Case {
 				s.negotiate("PORT "+PortArg(t), "200 PORT command successful. Consider using PASV.")
 				gaps := []time.Duration{time.Second, time.Second, time.Second, time.Second, 2 * time.Second, 2 * time.Second}
 				s.active(ap(srv1, 20), t, "LIST", func(k *Conn) { k.SynUnanswered(7, gaps...) })
-				s.expect("active", "PORT", t.String(), "LIST", "dropped")
+				s.expect("active", "PORT", t.String(), "LIST", "dropped", nil, "7 SYNs", "425")
 			})),
 		mk("syn-rst", "Data SYN answered by RST from the listener: active (client refuses) then passive (server refuses).", eth,
 			standard(cli1, s21, func(s *sess) {
 				t := ap(cli1, 40006)
 				s.negotiate("PORT "+PortArg(t), "200 PORT command successful. Consider using PASV.")
 				s.active(ap(srv1, 20), t, "LIST", reset())
-				s.expect("active", "PORT", t.String(), "LIST", "reset")
+				s.expect("active", "PORT", t.String(), "LIST", "reset", nil, "RST", "425")
 				u := ap(srv1, 50011)
 				s.negotiate("PASV", pasvReply(u))
 				s.passive(u, "LIST", reset())
-				s.expect("passive", "PASV", u.String(), "LIST", "reset")
+				s.expect("passive", "PASV", u.String(), "LIST", "reset", nil, "RST", "425")
 			})),
 		mk("icmp-v4", "Data SYNs answered by ICMPv4: active SYN gets type 3 code 13 (admin prohibited) from router 198.51.100.1 quoting IP+8 bytes; passive SYN gets type 3 code 3 from 203.0.113.1 quoting the whole TCP header.", eth,
 			standard(cli1, s21, func(s *sess) {
 				t := ap(cli1, 40007)
 				s.negotiate("PORT "+PortArg(t), "200 PORT command successful. Consider using PASV.")
 				s.active(ap(srv1, 20), t, "LIST", icmp(rtrC, 13, false))
-				s.expect("active", "PORT", t.String(), "LIST", "unreachable")
+				s.expect("active", "PORT", t.String(), "LIST", "unreachable", nil, "type 3 code 13", "198.51.100.1", "425")
 				u := ap(srv1, 50012)
 				s.negotiate("PASV", pasvReply(u))
 				s.passive(u, "LIST", icmp(rtrS, 3, true))
-				s.expect("passive", "PASV", u.String(), "LIST", "unreachable")
+				s.expect("passive", "PASV", u.String(), "LIST", "unreachable", nil, "type 3 code 3", "203.0.113.1", "425")
 			})),
 		mk("icmp-v6", "IPv6: EPSV data SYN answered by ICMPv6 type 1 code 1 from 2001:db8:113::1; EPRT data SYN answered by type 1 code 4 from 2001:db8:100::1 (whole TCP header quoted).", eth,
 			standard(cli6, s621, func(s *sess) {
 				u := ap(srv6, 50013)
 				s.negotiate("EPSV", epsvReply(50013))
 				s.passive(u, "LIST", icmp(rtS6, 1, false))
-				s.expect("passive", "EPSV", u.String(), "LIST", "unreachable")
+				s.expect("passive", "EPSV", u.String(), "LIST", "unreachable", nil, "type 1 code 1", "2001:db8:113::1", "425")
 				t := ap(cli6, 40008)
 				s.negotiate("EPRT "+ExtArg(t), "200 EPRT command successful. Consider using EPSV.")
 				s.active(ap(srv6, 20), t, "LIST", icmp(rtC6, 4, true))
-				s.expect("active", "EPRT", t.String(), "LIST", "unreachable")
+				s.expect("active", "EPRT", t.String(), "LIST", "unreachable", nil, "type 1 code 4", "2001:db8:100::1", "425")
 			})),
 		mk("syn-before-reply", "The 227 segment is missing from the capture and its retransmission appears after the data connection's SYN/SYN-ACK/ACK.", eth,
 			standard(cli1, s21, func(s *sess) {
@@ -438,7 +531,7 @@ func Cases() []Case {
 				k.Send(false, data)
 				k.CloseFrom(false)
 				s.f.Reply("226 Transfer complete.")
-				s.expect("passive", "PASV", t.String(), "LIST", "ok")
+				s.expect("passive", "PASV", t.String(), "LIST", "ok", fl("syn-before-reply"), "226")
 			})),
 		mk("control-retrans-ooo", "Control channel with a retransmitted PORT, a two-segment PASV reply delivered out of order, and a retransmitted 226.", eth,
 			standard(cli1, s21, func(s *sess) {
@@ -446,12 +539,12 @@ func Cases() []Case {
 				s.f.Cmd("PORT "+PortArg(t), Retransmit(0))
 				s.f.Reply("200 PORT command successful. Consider using PASV.")
 				s.active(ap(srv1, 20), t, "LIST", nil)
-				s.expect("active", "PORT", t.String(), "LIST", "ok")
+				s.expect("active", "PORT", t.String(), "LIST", "ok", nil, "226")
 				u := ap(srv1, 50015)
 				s.f.Cmd("PASV")
 				s.f.Raw(false, pasvReply(u)+"\r\n", SplitAt(20), Swap(0, 1))
 				s.passive(u, "RETR README", nil)
-				s.expect("passive", "PASV", u.String(), "RETR", "ok")
+				s.expect("passive", "PASV", u.String(), "RETR", "ok", nil, "226")
 				s.f.Cmd("NOOP")
 				s.f.Reply("200 NOOP ok.", Retransmit(0))
 			})),
@@ -492,7 +585,7 @@ func Cases() []Case {
 					k.Send(false, tlsRecord(c, 0x17, 0x0303, 400))
 					k.CloseFrom(false)
 					s.f.Raw(false, string(tlsRecord(c, 0x17, 0x0303, 40)))
-					s.expect("passive", "hidden", t.String(), "", "ok")
+					s.expect("passive", "hidden", t.String(), "", "ok", fl("tls"))
 				}
 				s.f.Raw(true, string(tlsRecord(c, 0x15, 0x0303, 26)))
 				s.f.CloseFrom(true)
@@ -510,7 +603,7 @@ func Cases() []Case {
 				k.ResetFrom(false)
 				s.f.Reply("426 Failure writing network stream.")
 				s.f.Reply("226 ABOR successful.")
-				s.expect("passive", "PASV", t.String(), "RETR", "ok")
+				s.expect("passive", "PASV", t.String(), "RETR", "ok", nil, "426")
 			})),
 		mk("lf-only", "Every client command ends with LF only (no CR).", eth,
 			func(c *Capture, exp *[]ExpectTransfer) {
@@ -536,7 +629,7 @@ func Cases() []Case {
 				k.Send(true, data)
 				k.CloseFrom(true)
 				s.f.Reply("226 Directory send OK.")
-				s.expect("active", "PORT", t.String(), "LIST", "ok")
+				s.expect("active", "PORT", t.String(), "LIST", "ok", nil, "226")
 				s.f.Raw(true, "QUIT\n")
 				s.f.Reply("221 Goodbye.")
 				s.f.CloseFrom(false)
@@ -552,11 +645,14 @@ func Cases() []Case {
 				t := ap(srv1, 50023)
 				s.negotiate("PASV", pasvReply(t))
 				s.c.Advance(2 * time.Second)
-				s.expect("passive", "PASV", t.String(), "", "not-attempted")
+				s.expect("passive", "PASV", t.String(), "", "not-attempted", nil, "no SYN")
 			})),
 		mk("snaplen-truncated", "Written with SnapLen 96 (Ethernet): commands fit, longer replies and data payloads are cut.", Options{SnapLen: 96},
 			standard(cli1, s21, func(s *sess) {
 				s.portOK(40012, "LIST")
+				// The 150 reply was cut by the snap length while the
+				// transfer was pending.
+				s.last().Flags = fl("control-gap")
 			})),
 		mk("qinq", "Ethernet with 802.1ad outer tag (200) and 802.1Q inner tag (100).", Options{LinkType: LinkQinQ},
 			standard(cli1, s21, func(s *sess) { s.pasvOK(50024, "LIST") })),
@@ -599,7 +695,7 @@ func Cases() []Case {
 				k.CloseFrom(false)
 				c.UseInterface(0)
 				s.f.Reply("226 Directory send OK.")
-				s.expect("passive", "PASV", t.String(), "LIST", "ok")
+				s.expect("passive", "PASV", t.String(), "LIST", "ok", nil, "226")
 				s.epsvIf(data, 50031)
 				s.f.Quit()
 			}),
@@ -609,9 +705,20 @@ func Cases() []Case {
 				u := ap(srv1, 50033)
 				s.negotiate("EPSV", epsvReply(50033))
 				s.passive(u, "LIST", dropped(3))
-				s.expect("passive", "EPSV", u.String(), "LIST", "dropped")
+				s.expect("passive", "EPSV", u.String(), "LIST", "dropped", nil, "3 SYNs", "425")
 			})),
 	}
+	for i, c := range cases {
+		switch c.Name {
+		case "midstream":
+			cases[i] = c.withSessions(sx(cli1, s21, "", 2, "midstream"))
+		case "port-2121":
+			cases[i] = c.withSessions(sx(cli1, ap(srv2, 2121), "", 2))
+		case "ftps":
+			cases[i] = c.withSessions(sx(cli1, s21, "", 2, "tls"))
+		}
+	}
+	return append(cases, fieldCases()...)
 }
 
 // epsvIf is epsvOK with the data connection on another interface.
@@ -630,7 +737,7 @@ func (s *sess) epsvIf(iface int, port uint16) {
 	k.CloseFrom(false)
 	s.c.UseInterface(0)
 	s.f.Reply("226 Transfer complete.")
-	s.expect("passive", "EPSV", t.String(), "RETR", "ok")
+	s.expect("passive", "EPSV", t.String(), "RETR", "ok", nil, "226")
 }
 
 // tlsRecord returns a TLS-looking record: content type, version, length

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/gopacket/gopacket"
@@ -119,9 +121,10 @@ func TestCasesReadBack(t *testing.T) {
 				t.Fatalf("duplicate case name")
 			}
 			names[c.Name] = true
-			if c.Description == "" || len(c.Expect) == 0 {
+			if c.Description == "" || len(c.Expect) == 0 && c.Sessions == nil {
 				t.Errorf("case lacks description or expectations")
 			}
+			checkExpectations(t, c)
 			cp, err := c.Build()
 			if err != nil {
 				t.Fatal(err)
@@ -130,7 +133,7 @@ func TestCasesReadBack(t *testing.T) {
 			if _, err := cp.WriteTo(&buf); err != nil {
 				t.Fatal(err)
 			}
-			if buf.Len() > 64<<10 {
+			if buf.Len() > 64<<10 && !c.Large {
 				t.Errorf("capture is %d bytes; keep cases small", buf.Len())
 			}
 			var again bytes.Buffer
@@ -227,3 +230,41 @@ func TestOptionsVariants(t *testing.T) {
 func ap4(s string, port uint16) netip.AddrPort {
 	return netip.AddrPortFrom(netip.MustParseAddr(s), port)
 }
+
+// checkExpectations checks that a case states its expectations in full:
+// known verdicts and modes, flags sorted and non-nil, evidence non-nil,
+// summary conditions well formed.
+func checkExpectations(t *testing.T, c Case) {
+	t.Helper()
+	verdicts := map[string]bool{"ok": true, "dropped": true, "reset": true, "unreachable": true, "not-attempted": true, "refused": true, "unknown": true}
+	for i, e := range c.Expect {
+		if e.Mode != "active" && e.Mode != "passive" || !verdicts[e.Verdict] {
+			t.Errorf("transfer %d: bad mode %q or verdict %q", i+1, e.Mode, e.Verdict)
+		}
+		if e.Flags == nil || e.Evidence == nil || !slices.IsSorted(e.Flags) {
+			t.Errorf("transfer %d: flags %q must be stated and sorted, evidence %q stated", i+1, e.Flags, e.Evidence)
+		}
+	}
+	for i, s := range c.Sessions {
+		switch s.Verdict {
+		case "", "dropped", "reset", "unreachable":
+		default:
+			t.Errorf("session %d: bad verdict %q", i+1, s.Verdict)
+		}
+		if s.Flags == nil || !slices.IsSorted(s.Flags) {
+			t.Errorf("session %d: flags %q must be stated and sorted", i+1, s.Flags)
+		}
+	}
+	if c.Summary != nil {
+		for k, v := range c.Summary.Counts {
+			if !countCond.MatchString(v) {
+				t.Errorf("summary count %s: bad condition %q", k, v)
+			}
+		}
+		if !slices.IsSorted(c.Summary.Flags) {
+			t.Errorf("summary flags %q not sorted", c.Summary.Flags)
+		}
+	}
+}
+
+var countCond = regexp.MustCompile(`^(>|>=|<=)?[0-9]+$`)

@@ -56,7 +56,21 @@ type Conn struct {
 
 	flowLabel uint32
 	segBuf    []Segment
+	// hide leaves a side's frames out of the capture; skew shifts their
+	// timestamps.
+	hide [2]bool
+	skew [2]time.Duration
 }
+
+// SetHidden leaves every frame sent by one side (the connector when
+// fromClient) out of the capture from now on, or puts it back: the frames
+// are still "sent" (the peer receives and acknowledges them), the capture
+// point just does not see them, as with asymmetric routing.
+func (k *Conn) SetHidden(fromClient, hidden bool) { k.hide[side(fromClient)] = hidden }
+
+// SetSkew shifts the timestamps of the frames one side sends from now on
+// by d, as in a capture merged from two points whose clocks differ.
+func (k *Conn) SetSkew(fromClient bool, d time.Duration) { k.skew[side(fromClient)] = d }
 
 type span struct{ start, end uint32 }
 
@@ -128,7 +142,11 @@ func (k *Conn) emit(s int, flags uint8, seq, ack uint32, payload []byte, keepIP 
 	if keepIP {
 		ip = append([]byte(nil), c.buf.Bytes()[off:off+n]...)
 	}
+	mute := c.mute
+	c.mute = mute || k.hide[s]
+	c.tsOff = k.skew[s]
 	c.emitFrame()
+	c.mute, c.tsOff = mute, 0
 	return ip
 }
 
@@ -161,15 +179,28 @@ func (k *Conn) deliver(to int, seq uint32, n int) {
 
 // Handshake emits SYN, SYN/ACK, ACK.
 func (k *Conn) Handshake() {
-	k.emit(sideClient, FlagSYN, k.snd[0], 0, nil, false)
+	k.Syn()
 	k.c.Advance(k.RTT)
+	k.SynAck()
+	k.c.Advance(k.SegGap)
+	k.AckSynAck()
+}
+
+// Syn emits the connector's SYN (again, when called again: a
+// retransmission).
+func (k *Conn) Syn() { k.syn(false) }
+
+// SynAck emits the listener's SYN/ACK and makes the connection
+// synchronised: later segments carry the right numbers.
+func (k *Conn) SynAck() {
 	k.emit(sideServer, FlagSYN|FlagACK, k.snd[1], k.snd[0]+1, nil, false)
 	k.snd[0]++
 	k.snd[1]++
 	k.rcv[0], k.rcv[1] = k.snd[1], k.snd[0]
-	k.c.Advance(k.SegGap)
-	k.emit(sideClient, FlagACK, k.snd[0], k.rcv[0], nil, false)
 }
+
+// AckSynAck emits the connector's ACK that completes the handshake.
+func (k *Conn) AckSynAck() { k.emit(sideClient, FlagACK, k.snd[0], k.rcv[0], nil, false) }
 
 func (k *Conn) syn(keepIP bool) []byte {
 	return k.emit(sideClient, FlagSYN, k.snd[0], 0, nil, keepIP)
@@ -220,6 +251,16 @@ func (k *Conn) SynResetTTL(ttl uint8) {
 // IPv6). The quote holds the SYN's IP header and the first 8 bytes of its
 // TCP header, or the whole TCP header when fullTCP is set.
 func (k *Conn) SynICMP(router netip.Addr, code uint8, fullTCP bool) {
+	typ := uint8(layers.ICMPv4TypeDestinationUnreachable)
+	if k.ep[sideClient].Addr().Is6() {
+		typ = layers.ICMPv6TypeDestinationUnreachable
+	}
+	k.SynICMPType(router, typ, code, fullTCP)
+}
+
+// SynICMPType is SynICMP with any ICMP (ICMPv6) type, e.g. 11 (3 over
+// IPv6) for time exceeded.
+func (k *Conn) SynICMPType(router netip.Addr, typ, code uint8, fullTCP bool) {
 	ip := k.syn(true)
 	if ip == nil {
 		return
@@ -234,11 +275,11 @@ func (k *Conn) SynICMP(router netip.Addr, code uint8, fullTCP bool) {
 		ql = hl + int(ip[hl+12]>>4)*4
 	}
 	quote := ip[:ql]
-	k.c.emitICMP(router, k.ep[sideClient].Addr(), code, quote)
+	k.c.emitICMP(router, k.ep[sideClient].Addr(), typ, code, quote)
 }
 
-// emitICMP emits a destination-unreachable error from src to dst.
-func (c *Capture) emitICMP(src, dst netip.Addr, code uint8, quote []byte) {
+// emitICMP emits an ICMP error of type typ from src to dst.
+func (c *Capture) emitICMP(src, dst netip.Addr, typ, code uint8, quote []byte) {
 	if c.err != nil {
 		return
 	}
@@ -251,7 +292,7 @@ func (c *Capture) emitICMP(src, dst netip.Addr, code uint8, quote []byte) {
 	if src.Is4() {
 		nl := c.ipLayer(src, dst, layers.IPProtocolICMPv4, 0)
 		_ = nl
-		c.ly.icmp4 = layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeDestinationUnreachable, code)}
+		c.ly.icmp4 = layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, code)}
 		l4 = &c.ly.icmp4
 		payload = quote
 		if _, _, err := c.serialize(src, dst, nl, l4, payload); err != nil {
@@ -262,7 +303,7 @@ func (c *Capture) emitICMP(src, dst netip.Addr, code uint8, quote []byte) {
 		return
 	}
 	nl := c.ipLayer(src, dst, layers.IPProtocolICMPv6, 0)
-	c.ly.icmp6 = layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(layers.ICMPv6TypeDestinationUnreachable, code)}
+	c.ly.icmp6 = layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(typ, code)}
 	if err := c.ly.icmp6.SetNetworkLayerForChecksum(nl); err != nil {
 		c.fail(fmt.Errorf("synth: ICMPv6 checksum layer: %w", err))
 		return
@@ -468,6 +509,15 @@ func (k *Conn) CloseFrom(fromClient bool) {
 	k.snd[b]++
 	k.c.Advance(k.SegGap)
 	k.emit(a, FlagACK, k.snd[a], k.rcv[a], nil, false)
+}
+
+// Fin half-closes the connection from one side: a FIN/ACK the peer will
+// acknowledge with its next segment (call Ack for a pure ACK).
+func (k *Conn) Fin(fromClient bool) {
+	a := side(fromClient)
+	k.emit(a, FlagFIN|FlagACK, k.snd[a], k.rcv[a], nil, false)
+	k.deliver(1-a, k.snd[a], 1)
+	k.snd[a]++
 }
 
 // ResetFrom aborts the connection with a RST/ACK from the server (listener)

@@ -28,8 +28,8 @@ func main() {
 func run(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ftpsynth", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	casesDir := fs.String("cases", "", "write every scenario as DIR/synth-<name>.pcap[ng][.gz] plus .expect.json")
-	only := fs.String("case", "", "with -cases: write only these scenarios (comma-separated)")
+	casesDir := fs.String("cases", "", "write every scenario (but the large ones) as DIR/synth-<name>.pcap[ng][.gz] plus .expect.json")
+	only := fs.String("case", "", "with -cases: write only these scenarios (comma-separated; large ones too)")
 	list := fs.Bool("list", false, "list the scenarios and exit")
 	out := fs.String("o", "", "write a generated benchmark capture to FILE ('-' for stdout)")
 	size := fs.String("size", "100M", "target uncompressed size of -o (suffixes K, M, G)")
@@ -47,7 +47,11 @@ func run(args []string, stderr io.Writer) error {
 	switch {
 	case *list:
 		for _, c := range synth.Cases() {
-			fmt.Printf("%-22s %s\n", c.Name, c.Description)
+			large := ""
+			if c.Large {
+				large = "(large, built at test time) "
+			}
+			fmt.Printf("%-22s %s%s\n", c.Name, large, c.Description)
 		}
 		return nil
 	case *casesDir != "":
@@ -82,10 +86,15 @@ func run(args []string, stderr io.Writer) error {
 	return errors.New("need -cases DIR, -o FILE or -list")
 }
 
+// expectFile is the ground truth beside a capture (the lab's
+// lab/mkexpect.py writes the same keys): transfers always; sessions and
+// summary when the scenario states them.
 type expectFile struct {
 	Scenario    string                 `json:"scenario"`
 	Description string                 `json:"description"`
 	Transfers   []synth.ExpectTransfer `json:"transfers"`
+	Sessions    *[]synth.ExpectSession `json:"sessions,omitempty"`
+	Summary     *synth.ExpectSummary   `json:"summary,omitempty"`
 }
 
 func writeCases(dir string, only []string) error {
@@ -97,7 +106,7 @@ func writeCases(dir string, only []string) error {
 		want[n] = true
 	}
 	for _, c := range synth.Cases() {
-		if len(want) > 0 && !want[c.Name] {
+		if len(want) > 0 && !want[c.Name] || len(want) == 0 && c.Large {
 			continue
 		}
 		cp, err := c.Build()
@@ -115,7 +124,11 @@ func writeCases(dir string, only []string) error {
 		if transfers == nil {
 			transfers = []synth.ExpectTransfer{}
 		}
-		js, err := json.MarshalIndent(expectFile{Scenario: c.Name, Description: c.Description, Transfers: transfers}, "", "  ")
+		ef := expectFile{Scenario: c.Name, Description: c.Description, Transfers: transfers, Summary: c.Summary}
+		if c.Sessions != nil {
+			ef.Sessions = &c.Sessions
+		}
+		js, err := json.MarshalIndent(ef, "", "  ")
 		if err != nil {
 			return fmt.Errorf("encode expectations of %s: %w", c.Name, err)
 		}
