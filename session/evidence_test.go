@@ -232,7 +232,9 @@ func TestEvidence(t *testing.T) {
 				d := s.conn("198.51.100.10:40001", "203.0.113.20:40015")
 				pasvRetr(c, 40015, d, "data")
 				c.close()
-				s.drop(func(p *decode.Packet) bool { return p.TCP.Flags.Has(decode.SYN) && p.TCP.SrcPort != 40000 && p.TCP.DstPort != 40000 })
+				s.drop(func(p *decode.Packet) bool {
+					return p.TCP.Flags.Has(decode.SYN) && p.TCP.SrcPort != 40000 && p.TCP.DstPort != 40000
+				})
 			},
 			verdicts: []Verdict{OK},
 			flags:    [][]Flag{{FlagHandshakeNotCaptured}},

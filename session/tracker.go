@@ -75,8 +75,8 @@ type Tracker struct {
 	oneSided map[[2]netip.Addr]bool
 	// dataConns counts the data connections tracked.
 	dataConns int
-	syns     synRing
-	early    map[flowKey]earlyAnswer
+	syns      synRing
+	early     map[flowKey]earlyAnswer
 	// idled remembers control connections that ended idle, so that a
 	// session resuming on one is picked up again (flagged resumed);
 	// servers remembers the endpoints of FTP servers seen, so that a
