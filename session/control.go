@@ -342,7 +342,9 @@ func (s *session) reply(r ftp.Reply) {
 	}
 	if (r.Code == 227 || r.Code == 229 || r.Code == 228) && (s.finFrom[0] || s.quitSent) {
 		// After the client said goodbye: not a negotiation.
-		s.flag(FlagUnsolicitedReply)
+		if len(s.pending) == 0 {
+			s.flag(FlagUnsolicitedReply)
+		}
 		s.anomaly("%d reply after the client closed: %q", r.Code, clip(firstLineText(r), 60))
 		return
 	}

@@ -428,7 +428,8 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 	if fl.Has(decode.FIN) && r.Established {
 		r.Closed = true
 	}
-	if fl.Has(decode.ACK) && !syn && !fl.Has(decode.RST) {
+	if fl.Has(decode.ACK) && !fl.Has(decode.RST) {
+		// (A SYN-ACK's acknowledgment is the connector's first byte.)
 		c.noteAck(dir, p.TCP.Ack, fl.Has(decode.FIN))
 	}
 	if r.Closed && !c.sided && c.oneSided() {

@@ -282,9 +282,9 @@ func (x *transfer) okReason(reply *Reply) string {
 	}
 	c := x.conn
 	b = append(b, ", "...)
-	b = appendBytes(b, r.BytesToListener, c.fromConnector == 0, c.acked[1], side(x, false))
+	b = appendBytes(b, r.BytesToListener, c.fromConnector == 0, c.acked[1], c.ackSeen[1], side(x, false))
 	b = append(b, ", "...)
-	b = appendBytes(b, r.BytesToConnector, c.fromListener == 0, c.acked[0], side(x, true))
+	b = appendBytes(b, r.BytesToConnector, c.fromListener == 0, c.acked[0], c.ackSeen[0], side(x, true))
 	if len(x.conns) > 1 {
 		b = append(b, ", "...)
 		b = strconv.AppendInt(b, int64(len(x.conns)), 10)
@@ -302,11 +302,11 @@ func (x *transfer) okReason(reply *Reply) string {
 // ("4096 bytes to client"), or — when the sender's packets were not
 // captured — what the receiver acknowledged ("~4096 bytes to client"), or
 // that it is unknown.
-func appendBytes(b []byte, counted uint64, unseen bool, acked uint64, to string) []byte {
+func appendBytes(b []byte, counted uint64, unseen bool, acked uint64, ackKnown bool, to string) []byte {
 	switch {
 	case !unseen:
 		b = strconv.AppendUint(b, counted, 10)
-	case acked > 0:
+	case ackKnown:
 		b = append(b, '~')
 		b = strconv.AppendUint(b, acked, 10)
 	default:
