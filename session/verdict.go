@@ -86,10 +86,11 @@ func (x *transfer) decide(now time.Time, atEnd bool) (v Verdict, reason string, 
 		return OK, x.okReason(x.final), true, 0
 	}
 	v, reason, ok, wake = x.decideFailed(c, now, final, atEnd)
-	if ok && v.Failed() && x.final != nil && x.final.Code >= 200 && x.final.Code < 300 {
+	if ok && v == Dropped && x.final != nil && x.final.Code >= 200 && x.final.Code < 300 {
 		// The server says the transfer completed: the capture, not the
-		// network, lacks the packets that show the connection.
-		return Unknown, join(reason, replyNote(x.final)) + ": the capture misses the packets that show the data connection", true, 0
+		// network, lacks the packets that show the connection. (A RST or
+		// an ICMP error is evidence of its own, and stays the verdict.)
+		return Unknown, reason + ": the capture misses the packets that show the data connection", true, 0
 	}
 	return v, reason, ok, wake
 }
