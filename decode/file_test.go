@@ -276,7 +276,9 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{"none", nil, "no input files"},
 		{"stdin twice", []string{"-", "-"}, "more than once"},
-		{"missing", []string{p("ok.pcap"), p("missing.pcap")}, "missing.pcap: open: no such file"},
+		{"missing", []string{p("missing.pcap")}, "missing.pcap: open: no such file"},
+		{"all unusable", []string{p("missing.pcap"), p("empty.pcap"), p("usb.pcap")},
+			"missing.pcap: open: no such file or directory\n" + p("empty.pcap") + ": empty input\n" + p("usb.pcap") + ": unsupported link type 189"},
 		{"directory", []string{dir}, "is a directory"},
 		{"empty", []string{p("empty.pcap")}, "empty.pcap: empty input"},
 		{"text", []string{p("text.pcap")}, "text.pcap: not a pcap or pcapng file (magic 68656c6c)"},
@@ -304,6 +306,100 @@ func TestOpenErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenFilesSomeUnusable checks that unusable files among usable ones
+// do not stop the others: Next reports each one first, as an *InputError
+// naming it, then delivers every packet of the usable files.
+func TestOpenFilesSomeUnusable(t *testing.T) {
+	fr := sampleFrames(t)
+	good := pcapFile(LinkTypeEthernet, false, false, 65535, fr)
+	dir := writeFiles(t, map[string][]byte{
+		"good.pcap":   good,
+		"good2.pcap":  gz(good),
+		"empty.pcap":  nil,
+		"text.pcap":   []byte("hello, this is not a capture\n"),
+		"usb.pcap":    pcapFile(189, false, false, 65535, nil),
+		"locked.pcap": good,
+	})
+	p := func(n string) string { return filepath.Join(dir, n) }
+	locked := "open: permission denied"
+	if err := os.Chmod(p("locked.pcap"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := os.Open(p("locked.pcap")); err == nil {
+		// Running as root: the mode does not stop reading; make it
+		// unusable another way.
+		f.Close()
+		if err := os.WriteFile(p("locked.pcap"), []byte("root reads anything\n"), 0); err != nil {
+			t.Fatal(err)
+		}
+		locked = "not a pcap or pcapng file (magic 726f6f74)"
+	}
+	tests := []struct {
+		name    string
+		files   []string
+		packets int
+		errs    []string // the errors Next returns, in order
+	}{
+		{"one good", []string{"good.pcap"}, 3, nil},
+		{"empty first", []string{"empty.pcap", "good.pcap"}, 3, []string{"empty.pcap: empty input"}},
+		{"every kind", []string{"text.pcap", "good.pcap", "missing.pcap", "empty.pcap", "locked.pcap", "usb.pcap", "good2.pcap"}, 6, []string{
+			"text.pcap: not a pcap or pcapng file (magic 68656c6c)",
+			"missing.pcap: open: no such file or directory",
+			"empty.pcap: empty input",
+			"locked.pcap: " + locked,
+			"usb.pcap: unsupported link type 189 (LINKTYPE_189)",
+		}},
+	}
+	for _, tc := range tests {
+		for _, prefetch := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s prefetch=%v", tc.name, prefetch), func(t *testing.T) {
+				var names []string
+				for _, n := range tc.files {
+					names = append(names, p(n))
+				}
+				src, err := OpenFiles(names)
+				if err != nil {
+					t.Fatalf("OpenFiles: %v", err)
+				}
+				if prefetch {
+					src = Prefetch(src)
+				}
+				defer src.Close()
+				var errs []string
+				var pkt Packet
+				n := 0
+				for {
+					err := src.Next(&pkt)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						var ie *InputError
+						if !errors.As(err, &ie) || ie.Packet != 0 || ie.Offset != -1 {
+							t.Fatalf("Next: %T %v", err, err)
+						}
+						if n > 0 {
+							t.Errorf("%v after %d packets; want it before the first", err, n)
+						}
+						errs = append(errs, strings.TrimPrefix(err.Error(), dir+string(filepath.Separator)))
+						continue
+					}
+					n++
+				}
+				if n != tc.packets {
+					t.Errorf("%d packets, want %d", n, tc.packets)
+				}
+				if strings.Join(errs, "\n") != strings.Join(tc.errs, "\n") {
+					t.Errorf("errors\n%s\nwant\n%s", strings.Join(errs, "\n"), strings.Join(tc.errs, "\n"))
+				}
+				if st := src.Stats(); st.Packets != uint64(tc.packets) {
+					t.Errorf("stats: %d packets", st.Packets)
+				}
+			})
+		}
 	}
 }
 
