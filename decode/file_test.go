@@ -777,48 +777,73 @@ func TestRandomBytes(t *testing.T) {
 }
 
 // TestCorpus reads every capture in the shared corpus, when present.
-func TestCorpus(t *testing.T) {
-	dir := "/work/shared/corpus/pcaps"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("no corpus at " + dir)
+// corpusDir is the shared corpus of real captures, relative to the package
+// directory; tests that read it skip when it is absent.
+const corpusDir = "../../shared/corpus/pcaps"
+
+// corpusCaptures returns the capture files of the shared corpus (by
+// extension: the expected outputs of other tools lie next to them), or
+// skips the test when there are none.
+func corpusCaptures(t *testing.T) []string {
+	t.Helper()
+	if _, err := os.Stat(corpusDir); err != nil {
+		t.Skip("no corpus at " + corpusDir)
 	}
-	skip := map[string]bool{".log": true, ".json": true, ".yaml": true, ".yml": true, ".out": true, ".txt": true, ".csv": true, ".md": true}
 	var files []string
-	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
+	filepath.WalkDir(corpusDir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".pcap", ".pcapng", ".cap":
+				files = append(files, path)
+			}
 		}
-		base := filepath.Base(path)
-		if skip[strings.ToLower(filepath.Ext(base))] || strings.HasPrefix(strings.ToUpper(base), "LICENSE") || strings.HasPrefix(base, ".") {
-			return nil
-		}
-		files = append(files, path)
 		return nil
 	})
 	if len(files) == 0 {
-		t.Skip("corpus is empty")
+		t.Skip("no captures in " + corpusDir)
 	}
-	for _, f := range files {
-		src, err := OpenFiles([]string{f})
-		if err != nil {
-			t.Logf("%v", err)
-			continue
-		}
-		var p Packet
-		n := 0
-		for {
-			err := src.Next(&p)
-			if err == io.EOF {
-				break
-			}
+	return files
+}
+
+// TestCorpus reads every capture of the shared corpus to its end: each one
+// opens, delivers packets (the corpus has no empty capture) and ends with
+// io.EOF, after at most *InputError values naming it, and the counters
+// match what was delivered.
+func TestCorpus(t *testing.T) {
+	for _, f := range corpusCaptures(t) {
+		t.Run(strings.TrimPrefix(f, corpusDir+"/"), func(t *testing.T) {
+			src, err := OpenFiles([]string{f})
 			if err != nil {
-				t.Logf("%v", err)
-				continue
+				t.Fatalf("open: %v", err)
 			}
-			n++
-		}
-		st := src.Stats()
-		src.Close()
-		t.Logf("%s: %d packets, %d undecoded", filepath.Base(f), n, st.Undecoded)
+			defer src.Close()
+			var p Packet
+			var n, bytes uint64
+			for {
+				err := src.Next(&p)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					var ie *InputError
+					if !errors.As(err, &ie) || ie.File != f {
+						t.Fatalf("after %d packets: %T %v", n, err, err)
+					}
+					t.Logf("damage: %v", err)
+					continue
+				}
+				n++
+				bytes += uint64(p.CapLen)
+				if p.CapLen != len(p.Data) || p.CapLen > p.WireLen || p.FileNum != n || p.File != f {
+					t.Fatalf("packet %d: caplen %d, data %d, wire %d, file %s #%d", n, p.CapLen, len(p.Data), p.WireLen, p.File, p.FileNum)
+				}
+			}
+			if n == 0 {
+				t.Error("no packets")
+			}
+			if st := src.Stats(); st.Packets != n || st.Bytes != bytes || st.Undecoded > n {
+				t.Errorf("stats %+v after %d packets, %d bytes", st, n, bytes)
+			}
+		})
 	}
 }
