@@ -32,14 +32,18 @@ var (
 	magicPcapNanoLE  = [4]byte{0x4d, 0x3c, 0xb2, 0xa1}
 	magicPcapNanoBE  = [4]byte{0xa1, 0xb2, 0x3c, 0x4d}
 	magicPcapng      = [4]byte{0x0a, 0x0d, 0x0d, 0x0a}
+	// The "modified" pcap of Alexey Kuznetsov's libpcap patches.
+	magicPcapModifiedLE = [4]byte{0x34, 0xcd, 0xb2, 0xa1}
+	magicPcapModifiedBE = [4]byte{0xa1, 0xb2, 0xcd, 0x34}
 )
 
 // OpenFiles opens capture files and returns one Source that merges them into
 // a single stream ordered by timestamp (the order within each file is kept,
 // even where its timestamps go backwards). Each name is a path or "-" for
 // standard input, which may appear at most once. The format (pcap with
-// microsecond or nanosecond timestamps in either byte order, pcapng, or a
-// gzip of either) is detected from the content, never from the name.
+// microsecond or nanosecond timestamps in either byte order, or one of its
+// old dialects, see pcapVariant; pcapng; or a gzip of either) is detected
+// from the content, never from the name.
 //
 // A file that cannot be opened, is empty, has an unknown format or a bad
 // file header, or is a pcap whose link type the Decoder does not support
@@ -246,7 +250,8 @@ func openInput(name string, r io.Reader, closer io.Closer, idx, pcapBuf int) (*i
 		hint = sizeHint(r)
 	}
 	switch magic {
-	case magicPcapMicroLE, magicPcapMicroBE, magicPcapNanoLE, magicPcapNanoBE:
+	case magicPcapMicroLE, magicPcapMicroBE, magicPcapNanoLE, magicPcapNanoBE,
+		magicPcapModifiedLE, magicPcapModifiedBE:
 		size := pcapBuf
 		if hint >= 0 && hint+pcapFileHeaderLen < int64(size) {
 			size = int(hint) + pcapFileHeaderLen
