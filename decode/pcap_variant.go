@@ -74,21 +74,35 @@ const variantTryRecords = 3
 const maxSaneWireLen = 128 << 20
 
 // chooseVariant returns the dialect, among candidates, whose record
-// headers make the most sense for the first variantTryRecords records:
-// the first with no fault, or else the one with the fewest. It reads those
-// records ahead into the buffer without consuming them, so it works on a
-// pipe (where it waits for them, or for the end of the stream) and costs
-// nothing more than the reading that follows. snaplen is the file
-// header's, uncapped. A read error only ends the look-ahead: the records
-// are read again, and the error reported, when they are consumed.
+// headers make the most sense for the first variantTryRecords records, as
+// Wireshark does: the first with no fault, or else the one with the
+// fewest. Unlike Wireshark, a dialect other than the first (the standard
+// one, or for the modified magic the one libpcap reads) must also have
+// read two whole records: a single record that happens to end where the
+// stream does is no evidence, and a standard capture cut short after its
+// first record would otherwise be read as another dialect.
+//
+// It reads those records ahead into the buffer without consuming them, so
+// it works on a pipe (where it waits for them, or for the end of the
+// stream) and costs nothing more than the reading that follows. snaplen
+// is the file header's, uncapped. A read error only ends the look-ahead:
+// the records are read again, and the error reported, when they are
+// consumed.
 func (p *pcapReader) chooseVariant(candidates []pcapVariant, snaplen uint32) pcapVariant {
-	best, bestFaults := candidates[0], -1
-	for _, v := range candidates {
-		f := p.variantFaults(v, snaplen)
+	best := candidates[0]
+	bestFaults, _ := p.variantFaults(best, snaplen)
+	if bestFaults == 0 {
+		return best
+	}
+	for _, v := range candidates[1:] {
+		f, records := p.variantFaults(v, snaplen)
+		if records < 2 {
+			continue
+		}
 		if f == 0 {
 			return v
 		}
-		if bestFaults < 0 || f < bestFaults {
+		if f < bestFaults {
 			best, bestFaults = v, f
 		}
 	}
@@ -105,10 +119,10 @@ func (p *pcapReader) chooseVariant(candidates []pcapVariant, snaplen uint32) pca
 // whose time stamp's second is earlier than the one before it: records
 // read at the wrong offset (zeros, say) pass every other check, but
 // seldom keep the capture's time, and a genuine capture seldom goes back
-// across a second.
-func (p *pcapReader) variantFaults(v pcapVariant, snaplen uint32) int {
+// across a second. records is the number of whole records read.
+func (p *pcapReader) variantFaults(v pcapVariant, snaplen uint32) (faults, records int) {
 	hl := v.headerLen()
-	faults, off := 0, 0
+	off := 0
 	var prevSec uint32
 	for i := range variantTryRecords {
 		err := p.fill(off + hl)
@@ -134,8 +148,9 @@ func (p *pcapReader) variantFaults(v pcapVariant, snaplen uint32) int {
 			break
 		}
 		off += hl + capLen
+		records++
 	}
-	return faults
+	return faults, records
 }
 
 // headerFaults counts what is wrong with record header h (possibly cut

@@ -147,14 +147,20 @@ func TestPcapVariants(t *testing.T) {
 				name := fmt.Sprintf("%v big=%v frames=%d", v, big, n)
 				frames := all[:n]
 				data := dialectPcap(v, big, 128, LinkTypeEthernet, frames)
-				wantV := v
-				if n == 0 && v != variantStandard {
-					// Nothing to tell the dialects sharing a magic
-					// apart: the first is taken.
-					wantV = map[pcapVariant]pcapVariant{variantSS990417: variantStandard, variantNokia: variantStandard,
-						variantSS991029: variantSS991029, variantSS990915: variantSS991029}[v]
+				if n < 2 {
+					// Too little to tell the dialects sharing a
+					// magic apart: the first is taken.
+					wantV := map[pcapVariant]pcapVariant{variantStandard: variantStandard, variantSS990417: variantStandard,
+						variantNokia: variantStandard, variantSS991029: variantSS991029, variantSS990915: variantSS991029}[v]
+					if got := detectedVariant(data); got != wantV {
+						t.Errorf("%s: read as %v, want %v", name, got, wantV)
+					}
+					if wantV != v {
+						dialectCrossCheck(t, name, data, identity)
+						continue
+					}
 				}
-				if got := detectedVariant(data); got != wantV {
+				if got := detectedVariant(data); got != v {
 					t.Errorf("%s: read as %v", name, got)
 					continue
 				}
@@ -240,7 +246,7 @@ func TestVariantFaults(t *testing.T) {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		start := pr.pos()
-		if got := pr.variantFaults(tc.v, tc.snap); got != tc.want {
+		if got, _ := pr.variantFaults(tc.v, tc.snap); got != tc.want {
 			t.Errorf("%s: %d faults, want %d", tc.name, got, tc.want)
 		}
 		if pr.pos() != start {
@@ -276,5 +282,36 @@ func TestVariantFaults(t *testing.T) {
 		if got, _, _ := p.headerFaults(tc.v, h, 65535); got != tc.want {
 			t.Errorf("%s: %d faults, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestChooseVariantNeedsTwoRecords checks that a standard capture cut
+// short just after its first record stays standard even where the bytes
+// read as another dialect hold one flawless record that ends where the
+// stream does.
+func TestChooseVariantNeedsTwoRecords(t *testing.T) {
+	// Read as ss990417, the first 8 frame bytes are interface 2,
+	// protocol 0x0800, packet type 0 and a pad byte.
+	data := append([]byte{2, 0, 0, 0, 0, 8, 0, 0}, make([]byte, 52)...)
+	fr := []frame{{ts: t0, data: data}, {ts: t0.Add(time.Second), data: data}}
+	whole := pcapFile(LinkTypeEthernet, false, false, 65535, fr)
+	cut := whole[:pcapFileHeaderLen+24+len(data)] // 8 bytes into record 2
+	pr, err := newPcapReader(bytes.NewReader(cut[4:]), [4]byte(cut[:4]), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, n := pr.variantFaults(variantSS990417, 65535); f != 0 || n != 1 {
+		t.Fatalf("as ss990417: %d faults, %d records; want one flawless record", f, n)
+	}
+	if f, n := pr.variantFaults(variantStandard, 65535); f == 0 || n != 1 {
+		t.Fatalf("as standard: %d faults, %d records; want a fault and one record", f, n)
+	}
+	if pr.variant != variantStandard {
+		t.Errorf("read as %v, want standard pcap", pr.variant)
+	}
+	dialectCrossCheck(t, "cut", cut, identity)
+	// Whole, it is standard pcap without a fault.
+	if v := detectedVariant(whole); v != variantStandard {
+		t.Errorf("whole: read as %v", v)
 	}
 }
