@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"io"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket"
@@ -103,22 +101,11 @@ func TestCrossCheckGopacket(t *testing.T) {
 	for i, s := range decodeSeeds(t) {
 		crossCheck(t, d, "seed "+itoa(i), s.lt, s.data)
 	}
-	dir := "/work/shared/corpus/pcaps"
-	if _, err := os.Stat(dir); err != nil {
-		t.Log("no corpus; synthetic frames only")
-		return
-	}
-	var files []string
-	filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
-		if err == nil && !e.IsDir() && (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcapng")) {
-			files = append(files, path)
-		}
-		return nil
-	})
 	checked := 0
-	for _, f := range files {
+	for _, f := range corpusCaptures(t) {
 		src, err := OpenFiles([]string{f})
 		if err != nil {
+			t.Errorf("open: %v", err)
 			continue
 		}
 		var p Packet
@@ -138,6 +125,9 @@ func TestCrossCheckGopacket(t *testing.T) {
 			}
 		}
 		src.Close()
+	}
+	if checked == 0 {
+		t.Error("no corpus TCP packet was checked")
 	}
 	t.Logf("%d corpus TCP packets agree with gopacket", checked)
 }

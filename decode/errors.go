@@ -5,10 +5,11 @@ import (
 	"strconv"
 )
 
-// InputError reports a damaged input: a truncated or corrupt capture file,
-// a corrupt gzip stream, or a pcapng interface with an unsupported link
-// type. A Source abandons the damaged input after returning it; further
-// calls to Next continue with the remaining inputs.
+// InputError reports a damaged or unusable input: a truncated or corrupt
+// capture file, a corrupt gzip stream, a pcapng interface with an
+// unsupported link type, or (Packet 0) a file that could not be opened or
+// whose file header could not be used. A Source abandons the input after
+// returning it; further calls to Next continue with the remaining inputs.
 type InputError struct {
 	// File names the input ("-" for stdin).
 	File string

@@ -32,18 +32,28 @@ var (
 	magicPcapNanoLE  = [4]byte{0x4d, 0x3c, 0xb2, 0xa1}
 	magicPcapNanoBE  = [4]byte{0xa1, 0xb2, 0x3c, 0x4d}
 	magicPcapng      = [4]byte{0x0a, 0x0d, 0x0d, 0x0a}
+	// The "modified" pcap of Alexey Kuznetsov's libpcap patches.
+	magicPcapModifiedLE = [4]byte{0x34, 0xcd, 0xb2, 0xa1}
+	magicPcapModifiedBE = [4]byte{0xa1, 0xb2, 0xcd, 0x34}
 )
 
 // OpenFiles opens capture files and returns one Source that merges them into
 // a single stream ordered by timestamp (the order within each file is kept,
 // even where its timestamps go backwards). Each name is a path or "-" for
 // standard input, which may appear at most once. The format (pcap with
-// microsecond or nanosecond timestamps in either byte order, pcapng, or a
-// gzip of either) is detected from the content, never from the name.
+// microsecond or nanosecond timestamps in either byte order, or one of its
+// old dialects, see pcapVariant; pcapng; or a gzip of either) is detected
+// from the content, never from the name.
 //
-// OpenFiles fails, with an *InputError naming the file, when a file cannot
-// be read, has an unknown format, or is a pcap whose link type the Decoder
-// does not support. Damage found later is reported by Next.
+// A file that cannot be opened, is empty, has an unknown format or a bad
+// file header, or is a pcap whose link type the Decoder does not support
+// is unusable. When every file is unusable, OpenFiles fails with their
+// *InputError values (one, or several joined with errors.Join; errors.As
+// finds the first). Otherwise the unusable files are left out of the
+// stream and the first calls to Next return their *InputError values
+// (Packet 0, in the order the files were named) before any packet, so a
+// caller that continues after an *InputError analyses the rest. Damage
+// found later is reported by Next in the same way.
 func OpenFiles(names []string) (Source, error) {
 	if len(names) == 0 {
 		return nil, errors.New("decode: no input files")
@@ -62,36 +72,55 @@ func OpenFiles(names []string) (Source, error) {
 	if len(names) > 4 {
 		pcapBuf = pcapBufSizeMany
 	}
+	var bad []error
 	for _, name := range names {
-		var (
-			r      io.Reader
-			closer io.Closer
-		)
-		if name == "-" {
-			r = os.Stdin
-		} else {
-			f, err := os.Open(name)
-			if err != nil {
-				s.Close()
-				var pe *os.PathError
-				if errors.As(err, &pe) {
-					err = fmt.Errorf("open: %w", pe.Err)
-				}
-				return nil, &InputError{File: name, Offset: -1, Err: err}
-			}
-			r, closer = f, f
-		}
-		in, err := openInput(name, r, closer, len(s.inputs), pcapBuf)
+		in, err := openFile(name, len(s.inputs), pcapBuf)
 		if err != nil {
-			if closer != nil {
-				closer.Close()
-			}
-			s.Close()
-			return nil, err
+			bad = append(bad, err)
+			// A placeholder keeps the error for Next; it has no
+			// frames and nothing to close.
+			in = &input{name: name, idx: len(s.inputs), openErr: err, done: true}
 		}
 		s.inputs = append(s.inputs, in)
 	}
+	if len(bad) == len(names) {
+		s.Close()
+		if len(bad) == 1 {
+			return nil, bad[0]
+		}
+		return nil, errors.Join(bad...)
+	}
 	return s, nil
+}
+
+// openFile opens one named input ("-" is standard input) and reads its
+// file header. Every error is an *InputError naming the file.
+func openFile(name string, idx, pcapBuf int) (*input, error) {
+	var (
+		r      io.Reader
+		closer io.Closer
+	)
+	if name == "-" {
+		r = os.Stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = fmt.Errorf("open: %w", pe.Err)
+			}
+			return nil, &InputError{File: name, Offset: -1, Err: err}
+		}
+		r, closer = f, f
+	}
+	in, err := openInput(name, r, closer, idx, pcapBuf)
+	if err != nil {
+		if closer != nil {
+			closer.Close()
+		}
+		return nil, err
+	}
+	return in, nil
 }
 
 // NewReaderSource returns a Source reading one capture stream from r, named
@@ -170,6 +199,9 @@ type input struct {
 	ng   *pcapgo.NgReader
 	lt   LinkType // pcap link type, or link type of the pending frame
 	done bool
+	// openErr, when set, is why the input could not be opened (an
+	// *InputError): Next returns it once, and the input has no frames.
+	openErr error
 
 	frames uint64 // frames read so far
 
@@ -218,7 +250,8 @@ func openInput(name string, r io.Reader, closer io.Closer, idx, pcapBuf int) (*i
 		hint = sizeHint(r)
 	}
 	switch magic {
-	case magicPcapMicroLE, magicPcapMicroBE, magicPcapNanoLE, magicPcapNanoBE:
+	case magicPcapMicroLE, magicPcapMicroBE, magicPcapNanoLE, magicPcapNanoBE,
+		magicPcapModifiedLE, magicPcapModifiedBE:
 		size := pcapBuf
 		if hint >= 0 && hint+pcapFileHeaderLen < int64(size) {
 			size = int(hint) + pcapFileHeaderLen
@@ -441,6 +474,9 @@ func (s *fileSource) Next(p *Packet) error {
 	for s.primed < len(s.inputs) {
 		in := s.inputs[s.primed]
 		s.primed++
+		if in.openErr != nil {
+			return in.openErr
+		}
 		if err := in.advance(); err != nil {
 			in.release()
 			if err != io.EOF {
@@ -509,7 +545,9 @@ func (s *fileSource) useChunks(c *chunkPool) {
 func (s *fileSource) Stats() Stats {
 	st := s.stats
 	for _, in := range s.inputs {
-		st.FileBytes += in.raw.n
+		if in.raw != nil {
+			st.FileBytes += in.raw.n
+		}
 	}
 	return st
 }

@@ -276,7 +276,9 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{"none", nil, "no input files"},
 		{"stdin twice", []string{"-", "-"}, "more than once"},
-		{"missing", []string{p("ok.pcap"), p("missing.pcap")}, "missing.pcap: open: no such file"},
+		{"missing", []string{p("missing.pcap")}, "missing.pcap: open: no such file"},
+		{"all unusable", []string{p("missing.pcap"), p("empty.pcap"), p("usb.pcap")},
+			"missing.pcap: open: no such file or directory\n" + p("empty.pcap") + ": empty input\n" + p("usb.pcap") + ": unsupported link type 189"},
 		{"directory", []string{dir}, "is a directory"},
 		{"empty", []string{p("empty.pcap")}, "empty.pcap: empty input"},
 		{"text", []string{p("text.pcap")}, "text.pcap: not a pcap or pcapng file (magic 68656c6c)"},
@@ -304,6 +306,100 @@ func TestOpenErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenFilesSomeUnusable checks that unusable files among usable ones
+// do not stop the others: Next reports each one first, as an *InputError
+// naming it, then delivers every packet of the usable files.
+func TestOpenFilesSomeUnusable(t *testing.T) {
+	fr := sampleFrames(t)
+	good := pcapFile(LinkTypeEthernet, false, false, 65535, fr)
+	dir := writeFiles(t, map[string][]byte{
+		"good.pcap":   good,
+		"good2.pcap":  gz(good),
+		"empty.pcap":  nil,
+		"text.pcap":   []byte("hello, this is not a capture\n"),
+		"usb.pcap":    pcapFile(189, false, false, 65535, nil),
+		"locked.pcap": good,
+	})
+	p := func(n string) string { return filepath.Join(dir, n) }
+	locked := "open: permission denied"
+	if err := os.Chmod(p("locked.pcap"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := os.Open(p("locked.pcap")); err == nil {
+		// Running as root: the mode does not stop reading; make it
+		// unusable another way.
+		f.Close()
+		if err := os.WriteFile(p("locked.pcap"), []byte("root reads anything\n"), 0); err != nil {
+			t.Fatal(err)
+		}
+		locked = "not a pcap or pcapng file (magic 726f6f74)"
+	}
+	tests := []struct {
+		name    string
+		files   []string
+		packets int
+		errs    []string // the errors Next returns, in order
+	}{
+		{"one good", []string{"good.pcap"}, 3, nil},
+		{"empty first", []string{"empty.pcap", "good.pcap"}, 3, []string{"empty.pcap: empty input"}},
+		{"every kind", []string{"text.pcap", "good.pcap", "missing.pcap", "empty.pcap", "locked.pcap", "usb.pcap", "good2.pcap"}, 6, []string{
+			"text.pcap: not a pcap or pcapng file (magic 68656c6c)",
+			"missing.pcap: open: no such file or directory",
+			"empty.pcap: empty input",
+			"locked.pcap: " + locked,
+			"usb.pcap: unsupported link type 189 (LINKTYPE_189)",
+		}},
+	}
+	for _, tc := range tests {
+		for _, prefetch := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s prefetch=%v", tc.name, prefetch), func(t *testing.T) {
+				var names []string
+				for _, n := range tc.files {
+					names = append(names, p(n))
+				}
+				src, err := OpenFiles(names)
+				if err != nil {
+					t.Fatalf("OpenFiles: %v", err)
+				}
+				if prefetch {
+					src = Prefetch(src)
+				}
+				defer src.Close()
+				var errs []string
+				var pkt Packet
+				n := 0
+				for {
+					err := src.Next(&pkt)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						var ie *InputError
+						if !errors.As(err, &ie) || ie.Packet != 0 || ie.Offset != -1 {
+							t.Fatalf("Next: %T %v", err, err)
+						}
+						if n > 0 {
+							t.Errorf("%v after %d packets; want it before the first", err, n)
+						}
+						errs = append(errs, strings.TrimPrefix(err.Error(), dir+string(filepath.Separator)))
+						continue
+					}
+					n++
+				}
+				if n != tc.packets {
+					t.Errorf("%d packets, want %d", n, tc.packets)
+				}
+				if strings.Join(errs, "\n") != strings.Join(tc.errs, "\n") {
+					t.Errorf("errors\n%s\nwant\n%s", strings.Join(errs, "\n"), strings.Join(tc.errs, "\n"))
+				}
+				if st := src.Stats(); st.Packets != uint64(tc.packets) {
+					t.Errorf("stats: %d packets", st.Packets)
+				}
+			})
+		}
 	}
 }
 
@@ -681,48 +777,73 @@ func TestRandomBytes(t *testing.T) {
 }
 
 // TestCorpus reads every capture in the shared corpus, when present.
-func TestCorpus(t *testing.T) {
-	dir := "/work/shared/corpus/pcaps"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("no corpus at " + dir)
+// corpusDir is the shared corpus of real captures, relative to the package
+// directory; tests that read it skip when it is absent.
+const corpusDir = "../../shared/corpus/pcaps"
+
+// corpusCaptures returns the capture files of the shared corpus (by
+// extension: the expected outputs of other tools lie next to them), or
+// skips the test when there are none.
+func corpusCaptures(t *testing.T) []string {
+	t.Helper()
+	if _, err := os.Stat(corpusDir); err != nil {
+		t.Skip("no corpus at " + corpusDir)
 	}
-	skip := map[string]bool{".log": true, ".json": true, ".yaml": true, ".yml": true, ".out": true, ".txt": true, ".csv": true, ".md": true}
 	var files []string
-	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
+	filepath.WalkDir(corpusDir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".pcap", ".pcapng", ".cap":
+				files = append(files, path)
+			}
 		}
-		base := filepath.Base(path)
-		if skip[strings.ToLower(filepath.Ext(base))] || strings.HasPrefix(strings.ToUpper(base), "LICENSE") || strings.HasPrefix(base, ".") {
-			return nil
-		}
-		files = append(files, path)
 		return nil
 	})
 	if len(files) == 0 {
-		t.Skip("corpus is empty")
+		t.Skip("no captures in " + corpusDir)
 	}
-	for _, f := range files {
-		src, err := OpenFiles([]string{f})
-		if err != nil {
-			t.Logf("%v", err)
-			continue
-		}
-		var p Packet
-		n := 0
-		for {
-			err := src.Next(&p)
-			if err == io.EOF {
-				break
-			}
+	return files
+}
+
+// TestCorpus reads every capture of the shared corpus to its end: each one
+// opens, delivers packets (the corpus has no empty capture) and ends with
+// io.EOF, after at most *InputError values naming it, and the counters
+// match what was delivered.
+func TestCorpus(t *testing.T) {
+	for _, f := range corpusCaptures(t) {
+		t.Run(strings.TrimPrefix(f, corpusDir+"/"), func(t *testing.T) {
+			src, err := OpenFiles([]string{f})
 			if err != nil {
-				t.Logf("%v", err)
-				continue
+				t.Fatalf("open: %v", err)
 			}
-			n++
-		}
-		st := src.Stats()
-		src.Close()
-		t.Logf("%s: %d packets, %d undecoded", filepath.Base(f), n, st.Undecoded)
+			defer src.Close()
+			var p Packet
+			var n, bytes uint64
+			for {
+				err := src.Next(&p)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					var ie *InputError
+					if !errors.As(err, &ie) || ie.File != f {
+						t.Fatalf("after %d packets: %T %v", n, err, err)
+					}
+					t.Logf("damage: %v", err)
+					continue
+				}
+				n++
+				bytes += uint64(p.CapLen)
+				if p.CapLen != len(p.Data) || p.CapLen > p.WireLen || p.FileNum != n || p.File != f {
+					t.Fatalf("packet %d: caplen %d, data %d, wire %d, file %s #%d", n, p.CapLen, len(p.Data), p.WireLen, p.File, p.FileNum)
+				}
+			}
+			if n == 0 {
+				t.Error("no packets")
+			}
+			if st := src.Stats(); st.Packets != n || st.Bytes != bytes || st.Undecoded > n {
+				t.Errorf("stats %+v after %d packets, %d bytes", st, n, bytes)
+			}
+		})
 	}
 }

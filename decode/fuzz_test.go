@@ -51,6 +51,8 @@ func captureSeeds(t testing.TB) [][]byte {
 		ng,
 		gz(pcapFile(LinkTypeRaw, false, false, 65535, []frame{{ts: t0, data: ipPacket(t, syn6)}})),
 		gz(ng),
+		dialectPcap(variantSS990417, false, 65535, LinkTypeEthernet, fr),
+		dialectPcap(variantSS990915, true, 65535, LinkTypeEthernet, fr),
 	}
 }
 

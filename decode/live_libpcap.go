@@ -8,23 +8,19 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/pcap"
 )
 
 // anySupported: libpcap has an "any" device on Linux only.
 const anySupported = runtime.GOOS == "linux"
 
-// pcapSource captures through libpcap (gopacket/pcap, cgo). libpcap drops
+// pcapHandle captures through libpcap (gopacket/pcap, cgo). libpcap drops
 // the outgoing copies on loopback itself, re-inserts stripped VLAN tags and
 // captures "any" as LINUX_SLL2/LINUX_SLL.
-type pcapSource struct {
-	h        *pcap.Handle
-	name     string
-	linkType LinkType
-	dec      *Decoder
-	stats    Stats
-	closed   bool
-	failed   error
+type pcapHandle struct {
+	h    *pcap.Handle
+	name string
 }
 
 // OpenLive starts capturing on iface through libpcap, with the kernel
@@ -74,71 +70,35 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 		h.Close()
 		return nil, fmt.Errorf("live capture on %s: filter %q: %w", iface, expr, err)
 	}
-	return &pcapSource{h: h, name: iface, linkType: lt, dec: NewDecoder()}, nil
+	return newLiveSource(&pcapHandle{h: h, name: iface}, iface, lt), nil
 }
 
-// Next fills p with the next captured frame, decoded. It returns ErrTimeout
-// after an idle poll interval, ErrClosed after Close, and an error wrapping
-// ErrInterfaceDown when the interface went down or disappeared.
-func (s *pcapSource) Next(p *Packet) error {
-	if s.closed {
-		return ErrClosed
-	}
-	if s.failed != nil {
-		return s.failed
-	}
-	data, ci, err := s.h.ZeroCopyReadPacketData()
-	if err != nil {
-		if errors.Is(err, pcap.NextErrorTimeoutExpired) {
-			return ErrTimeout
-		}
-		msg := err.Error()
-		if herr := s.h.Error(); herr != nil {
-			msg = herr.Error()
-		}
-		if strings.Contains(msg, "went down") || strings.Contains(msg, "disappeared") {
-			s.failed = fmt.Errorf("capture on %s stopped: %w (%s)", s.name, ErrInterfaceDown, msg)
-		} else {
-			s.failed = fmt.Errorf("capture on %s: %s", s.name, msg)
-		}
-		return s.failed
-	}
-	p.Reset()
-	s.stats.Packets++
-	s.stats.Bytes += uint64(len(data))
-	p.Num = s.stats.Packets
-	p.File = s.name
-	p.FileNum = s.stats.Packets
-	p.Time = ci.Timestamp
-	p.LinkType = s.linkType
-	p.Data = data
-	p.CapLen = len(data)
-	p.WireLen = max(ci.Length, len(data))
-	s.dec.Decode(p)
-	if p.IPVersion == 0 {
-		s.stats.Undecoded++
-	}
-	return nil
+func (h *pcapHandle) read() ([]byte, gopacket.CaptureInfo, error) {
+	return h.h.ZeroCopyReadPacketData()
 }
 
-// Stats returns the packets delivered and libpcap's drop counters.
-func (s *pcapSource) Stats() Stats {
-	if !s.closed {
-		if st, err := s.h.Stats(); err == nil {
-			s.stats.KernelDrops = uint64(st.PacketsDropped)
-			s.stats.IfDrops = uint64(st.PacketsIfDropped)
-		}
+// readError explains a libpcap read failure, from the handle's own
+// message where it has one.
+func (h *pcapHandle) readError(err error) error {
+	if errors.Is(err, pcap.NextErrorTimeoutExpired) {
+		return ErrTimeout
 	}
-	return s.stats
+	msg := err.Error()
+	if herr := h.h.Error(); herr != nil {
+		msg = herr.Error()
+	}
+	if strings.Contains(msg, "went down") || strings.Contains(msg, "disappeared") {
+		return fmt.Errorf("capture on %s stopped: %w (%s)", h.name, ErrInterfaceDown, msg)
+	}
+	return fmt.Errorf("capture on %s: %s", h.name, msg)
 }
 
-// Close stops the capture.
-func (s *pcapSource) Close() error {
-	if s.closed {
-		return nil
+// drops reads libpcap's drop counters.
+func (h *pcapHandle) drops(st *Stats) {
+	if ps, err := h.h.Stats(); err == nil {
+		st.KernelDrops = uint64(ps.PacketsDropped)
+		st.IfDrops = uint64(ps.PacketsIfDropped)
 	}
-	s.Stats()
-	s.closed = true
-	s.h.Close()
-	return nil
 }
+
+func (h *pcapHandle) close() { h.h.Close() }

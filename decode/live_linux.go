@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/afpacket"
 )
 
@@ -19,18 +20,12 @@ const anySupported = true
 // LiveSnapLen frame plus its headers, or the kernel truncates it.
 const liveBlockSize = 1 << 20
 
-// afpacketSource captures on a Linux interface through a TPACKET_V3 ring
+// afpacketHandle captures on a Linux interface through a TPACKET_V3 ring
 // (github.com/gopacket/gopacket/afpacket, no cgo).
-type afpacketSource struct {
-	tp       *afpacket.TPacket
-	name     string
-	ifindex  int
-	linkType LinkType
-	dec      *Decoder
-	stats    Stats
-	closed   bool
-	// failed is the error that ended the capture; Next keeps returning it.
-	failed error
+type afpacketHandle struct {
+	tp      *afpacket.TPacket
+	name    string
+	ifindex int // 0 for "any"
 }
 
 // OpenLive starts capturing on the interface iface ("any" for all of them)
@@ -48,7 +43,8 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 	if opts.Filter != "" {
 		return nil, ErrNeedsLibpcap
 	}
-	s := &afpacketSource{name: iface, dec: NewDecoder(), linkType: LinkTypeEthernet}
+	h := &afpacketHandle{name: iface}
+	lt := LinkTypeEthernet
 	cooked := iface == AnyInterface
 	loopback := false
 	if !cooked {
@@ -56,7 +52,7 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.ifindex = ifc.Index
+		h.ifindex = ifc.Index
 		loopback = ifc.Flags&net.FlagLoopback != 0
 	}
 	blocks := opts.buffer() / liveBlockSize
@@ -73,7 +69,7 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 	}
 	loIndex := 0
 	if cooked {
-		s.linkType = LinkTypeRaw
+		lt = LinkTypeRaw
 		topts = append(topts, afpacket.SocketDgram)
 		loIndex = loopbackIndex()
 	} else {
@@ -85,7 +81,7 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 	if err != nil {
 		return nil, openError(iface, err)
 	}
-	s.tp = tp
+	h.tp = tp
 	prog, err := liveProgram(cooked, loopback, loIndex)
 	if err == nil {
 		err = tp.SetBPF(prog)
@@ -102,7 +98,7 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 		tp.Close()
 		return nil, fmt.Errorf("live capture on %s: %w", iface, err)
 	}
-	return s, nil
+	return newLiveSource(h, iface, lt), nil
 }
 
 // openError explains why NewTPacket failed.
@@ -133,87 +129,37 @@ func loopbackIndex() int {
 	return 0
 }
 
-// Next fills p with the next captured frame, decoded. It returns ErrTimeout
-// after an idle poll interval, ErrClosed after Close, and an error wrapping
-// ErrInterfaceDown when the interface went down or disappeared.
-func (s *afpacketSource) Next(p *Packet) error {
-	if s.closed {
-		return ErrClosed
-	}
-	if s.failed != nil {
-		return s.failed
-	}
-	data, ci, err := s.tp.ZeroCopyReadPacketData()
-	if err != nil {
-		if errors.Is(err, afpacket.ErrTimeout) {
-			return ErrTimeout
-		}
-		s.failed = s.readError(err)
-		return s.failed
-	}
-	p.Reset()
-	s.stats.Packets++
-	s.stats.Bytes += uint64(len(data))
-	p.Num = s.stats.Packets
-	p.File = s.name
-	p.FileNum = s.stats.Packets
-	p.Time = ci.Timestamp
-	p.LinkType = s.linkType
-	p.Data = data
-	p.CapLen = len(data)
-	p.WireLen = ci.Length
-	if p.WireLen < p.CapLen {
-		p.WireLen = p.CapLen
-	}
-	p.InterfaceIndex = ci.InterfaceIndex
-	s.dec.Decode(p)
-	if p.IPVersion == 0 {
-		s.stats.Undecoded++
-	}
-	return nil
+func (h *afpacketHandle) read() ([]byte, gopacket.CaptureInfo, error) {
+	return h.tp.ZeroCopyReadPacketData()
 }
 
 // readError turns a ring read failure into a clear error. A poll error
 // (POLLERR) is what the socket reports when its interface goes down or is
 // deleted; it then stays set.
-func (s *afpacketSource) readError(err error) error {
-	if s.ifindex > 0 {
-		ifc, ierr := net.InterfaceByIndex(s.ifindex)
+func (h *afpacketHandle) readError(err error) error {
+	if errors.Is(err, afpacket.ErrTimeout) {
+		return ErrTimeout
+	}
+	if h.ifindex > 0 {
+		ifc, ierr := net.InterfaceByIndex(h.ifindex)
 		switch {
 		case ierr != nil:
-			return fmt.Errorf("capture on %s stopped: %w (it no longer exists)", s.name, ErrInterfaceDown)
+			return fmt.Errorf("capture on %s stopped: %w (it no longer exists)", h.name, ErrInterfaceDown)
 		case ifc.Flags&net.FlagUp == 0:
-			return fmt.Errorf("capture on %s stopped: %w", s.name, ErrInterfaceDown)
+			return fmt.Errorf("capture on %s stopped: %w", h.name, ErrInterfaceDown)
 		}
 	}
 	if errors.Is(err, afpacket.ErrPoll) {
-		return fmt.Errorf("capture on %s stopped: socket error (interface down or removed?): %w", s.name, err)
+		return fmt.Errorf("capture on %s stopped: socket error (interface down or removed?): %w", h.name, err)
 	}
-	return fmt.Errorf("capture on %s: reading the ring: %w", s.name, err)
+	return fmt.Errorf("capture on %s: reading the ring: %w", h.name, err)
 }
 
-// Stats returns the packets delivered and the kernel's drop counter
-// (frames the ring had no room for), accumulated since OpenLive.
-func (s *afpacketSource) Stats() Stats {
-	st := s.stats
-	if !s.closed {
-		if _, v3, err := s.tp.SocketStats(); err == nil {
-			s.stats.KernelDrops = uint64(v3.Drops())
-			st.KernelDrops = s.stats.KernelDrops
-		}
+// drops reads the ring's drop counter (frames it had no room for).
+func (h *afpacketHandle) drops(st *Stats) {
+	if _, v3, err := h.tp.SocketStats(); err == nil {
+		st.KernelDrops = uint64(v3.Drops())
 	}
-	return st
 }
 
-// Close stops the capture and frees the ring. It must not be called while
-// Next is running on another goroutine: the ring is unmapped. Cancel the
-// reader instead; Next returns within the poll interval.
-func (s *afpacketSource) Close() error {
-	if s.closed {
-		return nil
-	}
-	s.Stats()
-	s.closed = true
-	s.tp.Close()
-	return nil
-}
+func (h *afpacketHandle) close() { h.tp.Close() }

@@ -76,7 +76,9 @@ type Packet struct {
 	Data []byte
 	// CapLen is len(Data); WireLen is the length on the wire.
 	CapLen, WireLen int
-	// InterfaceIndex is the pcapng interface (0 for pcap).
+	// InterfaceIndex is the pcapng interface (0 for pcap); live, the
+	// kernel index of the interface the frame was captured on, where the
+	// capture reports it.
 	InterfaceIndex int
 
 	// IPVersion is 4 or 6 when an IP header was decoded, 0 otherwise.

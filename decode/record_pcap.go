@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// Classic pcap layout.
+// Classic pcap layout. pcapRecordHeaderLen is the standard record header;
+// the dialects of pcapVariant append fields to it.
 const (
 	pcapFileHeaderLen   = 24
 	pcapRecordHeaderLen = 16
@@ -20,7 +21,7 @@ const (
 // pcapBufSize is the read buffer of a classic pcap input when the stream's
 // size is not known to be smaller; pcapBufSizeMany is used instead when
 // many inputs are open at once. Either grows, once, to
-// pcapRecordHeaderLen+MaxCaptureLength when a record needs it.
+// the record header length plus MaxCaptureLength when a record needs it.
 const (
 	pcapBufSize     = 1 << 20
 	pcapBufSizeMany = 256 << 10
@@ -53,26 +54,40 @@ type pcapReader struct {
 	snaplen uint32 // the header's snap length, capped at MaxCaptureLength
 	maxCap  uint32 // longest record accepted
 	link    uint32 // the header's link type field
+
+	variant pcapVariant // the dialect, chosen when the file header is read
+	hdrLen  int         // its record header length
 }
 
 // newPcapReader reads the file header of a classic pcap stream whose magic
 // (already consumed from r) is magic; size is the initial buffer size.
 // Errors are those of pcapgo.NewReader, except that an end of the stream
-// inside the header is io.ErrUnexpectedEOF.
+// inside the header is io.ErrUnexpectedEOF. For the magics that more than
+// one dialect shares (see pcapVariant), it then reads ahead up to the
+// first few records, without consuming them, to choose the dialect.
 func newPcapReader(r io.Reader, magic [4]byte, size int) (*pcapReader, error) {
 	size = max(size, pcapBufMin)
 	p := &pcapReader{r: r, buf: make([]byte, size)}
 	copy(p.buf, magic[:])
 	p.end = len(magic)
+	var candidates []pcapVariant
 	switch magic {
 	case magicPcapMicroLE:
 		p.factor = 1000
+		candidates = standardMagicVariants
 	case magicPcapMicroBE:
 		p.big, p.factor = true, 1000
+		candidates = standardMagicVariants
 	case magicPcapNanoLE:
 		p.factor = 1
 	case magicPcapNanoBE:
 		p.big, p.factor = true, 1
+	case magicPcapModifiedLE:
+		p.factor = 1000
+		candidates = modifiedMagicVariants
+	case magicPcapModifiedBE:
+		p.big, p.factor = true, 1000
+		candidates = modifiedMagicVariants
 	default:
 		//lint:ignore ST1005 the same text as pcapgo's, which tests compare
 		return nil, fmt.Errorf("Unknown magic %x", binary.LittleEndian.Uint32(magic[:]))
@@ -95,10 +110,16 @@ func newPcapReader(r io.Reader, magic [4]byte, size int) (*pcapReader, error) {
 	// pcapgo takes records up to the larger of the snap length and its
 	// eager-read limit (which is MaxCaptureLength); the snap length is
 	// capped first, so a hostile header cannot allow 4 GiB records.
-	p.snaplen = min(p.u32(h[16:20]), MaxCaptureLength)
+	snaplen := p.u32(h[16:20])
+	p.snaplen = min(snaplen, MaxCaptureLength)
 	p.maxCap = max(p.snaplen, MaxCaptureLength)
 	p.link = p.u32(h[20:24])
 	p.start += pcapFileHeaderLen
+	p.variant = variantStandard
+	if len(candidates) > 0 {
+		p.variant = p.chooseVariant(candidates, snaplen)
+	}
+	p.hdrLen = p.variant.headerLen()
 	return p, nil
 }
 
@@ -130,8 +151,9 @@ func (p *pcapReader) pos() int64 { return p.base + int64(p.start) }
 // time.Unix(sec, ns).UTC() of the record's fields, as pcapgo returns it, and
 // (sec, nsec) the same instant normalised (0 <= nsec < 1e9).
 func (p *pcapReader) next() (data []byte, ts time.Time, sec int64, nsec int32, wireLen int, err error) {
-	if p.end-p.start < pcapRecordHeaderLen {
-		if err = p.fill(pcapRecordHeaderLen); err != nil {
+	hl := p.hdrLen
+	if p.end-p.start < hl {
+		if err = p.fill(hl); err != nil {
 			if err == io.EOF && p.end > p.start {
 				err = io.ErrUnexpectedEOF
 			}
@@ -155,7 +177,7 @@ func (p *pcapReader) next() (data []byte, ts time.Time, sec int64, nsec int32, w
 		err = fmt.Errorf("capture length exceeds original packet length: %d > %d", capLen, wire)
 		return
 	}
-	n := pcapRecordHeaderLen + int(capLen)
+	n := hl + int(capLen)
 	if p.end-p.start < n {
 		if err = p.fill(n); err != nil {
 			if err == io.EOF {
@@ -164,7 +186,7 @@ func (p *pcapReader) next() (data []byte, ts time.Time, sec int64, nsec int32, w
 			return
 		}
 	}
-	data = p.buf[p.start+pcapRecordHeaderLen : p.start+n : p.start+n]
+	data = p.buf[p.start+hl : p.start+n : p.start+n]
 	p.start += n
 	// pcapgo multiplies in 32 bits (a microsecond field of 4294968 or more
 	// wraps) and lets time.Unix carry whole seconds out of the fraction.
@@ -196,8 +218,9 @@ func (p *pcapReader) fill(n int) error {
 			p.buf = nb
 		}
 	} else if n > len(p.buf) {
-		// Only a record header plus MaxCaptureLength gets here.
-		nb := make([]byte, max(n, min(2*len(p.buf), pcapRecordHeaderLen+MaxCaptureLength)))
+		// Only a record header plus MaxCaptureLength gets here, or the
+		// first records read ahead by chooseVariant.
+		nb := make([]byte, max(n, min(2*len(p.buf), p.hdrLen+MaxCaptureLength)))
 		p.end = copy(nb, p.buf[p.start:p.end])
 		p.base += int64(p.start)
 		p.start = 0

@@ -436,12 +436,17 @@ func TestNextFastPathOrder(t *testing.T) {
 }
 
 // FuzzPcapReaderVsPcapgo cross-checks the record reader against pcapgo
-// on arbitrary bytes behind a classic pcap magic.
+// on arbitrary bytes behind a classic pcap magic: for the dialects pcapgo
+// does not know (see pcapVariant), against pcapgo on the same bytes
+// rewritten as standard pcap for the dialect the reader chose.
 func FuzzPcapReaderVsPcapgo(f *testing.F) {
 	for _, big := range []bool{false, true} {
 		for _, nanos := range []bool{false, true} {
 			f.Add(rawPcap(big, nanos, 2, 4, 65535, 1, timestampRecs()))
 			f.Add(rawPcap(big, nanos, 2, 4, 100, 1, []rawRec{rec(1, 2, 54, 0), {capLen: 300, wireLen: 200, data: make([]byte, 300)}}))
+		}
+		for _, v := range allVariants[1:] {
+			f.Add(dialectPcap(v, big, 65535, LinkTypeEthernet, variantFrames(f)))
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -449,11 +454,12 @@ func FuzzPcapReaderVsPcapgo(f *testing.F) {
 			return
 		}
 		switch [4]byte(data[:4]) {
-		case magicPcapMicroLE, magicPcapMicroBE, magicPcapNanoLE, magicPcapNanoBE:
+		case magicPcapMicroLE, magicPcapMicroBE, magicPcapNanoLE, magicPcapNanoBE,
+			magicPcapModifiedLE, magicPcapModifiedBE:
 		default:
 			return
 		}
-		pcapCrossCheck(t, "fuzz", data, identity)
-		pcapCrossCheck(t, "fuzz one byte", data, iotest.OneByteReader)
+		dialectCrossCheck(t, "fuzz", data, identity)
+		dialectCrossCheck(t, "fuzz one byte", data, iotest.OneByteReader)
 	})
 }

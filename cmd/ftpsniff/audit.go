@@ -206,7 +206,9 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	cfg.Record = col.Packet
 	src, err := openInputs(o.reads, stdin)
 	if err != nil {
-		fmt.Fprintf(stderr, "ftpsniff audit: %v\n", err)
+		for _, e := range splitErrors(err) {
+			fmt.Fprintf(stderr, "ftpsniff audit: %v\n", e)
+		}
 		return exitInput
 	}
 	defer src.Close()

@@ -77,11 +77,12 @@ Options:
 const usageTail = `
 Exit status:
   0  analysed cleanly
-  1  input could not be read (missing file, not a capture, unsupported link
+  1  no input could be read (missing file, not a capture, unsupported link
      type) or output could not be written
   2  bad usage
-  3  an input was damaged or truncated: everything before the damage was
-     analysed and reported, and the damage is named on stderr
+  3  an input was damaged or truncated, or one of several files could not be
+     read: everything else was analysed and reported, and each such file is
+     named on stderr
   4  ftpsniff audit only: findings matched --fail-on (see ftpsniff audit --help)
 
 Passwords are masked unless --show-passwords is given.
@@ -216,7 +217,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		src, err = openInputs(o.reads, stdin)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+		// Every named file unusable: one line per file.
+		for _, e := range splitErrors(err) {
+			fmt.Fprintf(stderr, "ftpsniff: %v\n", e)
+		}
 		return exitInput
 	}
 	defer src.Close()
@@ -368,6 +372,14 @@ func openInputs(names []string, stdin io.Reader) (decode.Source, error) {
 		return src, err
 	}
 	return decode.Prefetch(src), nil
+}
+
+// splitErrors returns the errors joined in err (errors.Join), or err.
+func splitErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // isTerminal reports whether w is a character device (a terminal).
