@@ -164,6 +164,7 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 	}
 	if p.Truncated && len(p.Payload) > 0 {
 		s.flag(FlagSnaplenTruncated)
+		t.sum.Quality.TruncatedFTP++
 	}
 	if fl.Has(decode.ACK) {
 		t.ackedGap(s, fromClient, p)
@@ -187,6 +188,8 @@ func dirIndex(fromClient bool) int {
 func (s *session) gap(fromClient bool, n int) {
 	s.rec.Gaps++
 	s.rec.GapBytes += int64(n)
+	s.t.sum.Quality.ControlGaps++
+	s.t.sum.Quality.ControlGapBytes += int64(n)
 	s.flag(FlagControlGap)
 	d := dirIndex(fromClient)
 	s.split[d].Gap()
