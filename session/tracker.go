@@ -115,7 +115,7 @@ type Tracker struct {
 	// reference that the dirty/wake shortcuts must match.
 	exhaustive bool
 
-	scratch  []byte       // reused to build reason strings
+	ev       Evidence     // reused to gather a transfer's evidence
 	interned *internTable // reply lines seen before
 
 	sum Summary

@@ -363,8 +363,11 @@ func (t *Tracker) decideOne(x *transfer, atEnd bool, now int64) {
 	if x.settled {
 		return
 	}
-	v, reason, ok, wake := x.decide(t.now, atEnd)
+	x.evidence(&t.ev)
+	d := Decide(&t.ev, t.now, atEnd)
+	v, reason, ok, wake := d.Verdict, d.Reason, d.Decided, d.Wake
 	if ok {
+		x.rec.Flags.Union(d.Flags)
 		t.settle(x, v, reason)
 		t.settledOpen++
 		return

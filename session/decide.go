@@ -37,56 +37,56 @@ func unixNanos(t time.Time) (int64, bool) {
 // which it can become known without a change to x or its connections
 // (never when only such a change can decide it): until then, and until x
 // is marked dirty, deciding again would give the same answer.
-func (x *transfer) decide(now time.Time, atEnd bool) (v Verdict, reason string, ok bool, wake int64) {
-	cfg := &x.s.t.cfg
-	final := atEnd || x.sessionEnded
-	if x.refusedBy != nil {
-		return Refused, replyNote(x.refusedBy) + " to " + string(x.rec.Negotiation), true, 0
+func (x *Evidence) decide(now time.Time, atEnd bool) (v Verdict, reason string, ok bool, wake int64) {
+	cfg := &x.Timing
+	final := atEnd || x.SessionEnded
+	if x.Refusal != nil {
+		return Refused, replyNote(x.Refusal) + " to " + string(x.Negotiation), true, 0
 	}
-	if !x.accepted && !x.rec.Endpoint.IsValid() {
+	if !x.Accepted && !x.EndpointKnown {
 		// Still waiting for the reply to the negotiation.
 		switch {
-		case x.awaitingReply && final:
-			return Unknown, "no reply to " + string(x.rec.Negotiation) + " was seen", true, 0
-		case x.rec.Flags.Has(FlagBadArgument) && x.rec.NegotiationReply != nil:
-			return Unknown, "server accepted a " + string(x.rec.Negotiation) + " whose argument ftpsniff rejects", true, 0
-		case x.rec.Flags.Has(FlagBadReply):
+		case x.AwaitingReply && final:
+			return Unknown, "no reply to " + string(x.Negotiation) + " was seen", true, 0
+		case x.BadArgument && x.Replied:
+			return Unknown, "server accepted a " + string(x.Negotiation) + " whose argument ftpsniff rejects", true, 0
+		case x.BadReply:
 			if x.hasWaited(now, final) {
-				return Unknown, "the " + string(x.rec.Negotiation) + " reply could not be parsed; the data endpoint is unknown", true, 0
+				return Unknown, "the " + string(x.Negotiation) + " reply could not be parsed; the data endpoint is unknown", true, 0
 			}
-			wake = wakeAt(x.rec.Time, cfg.ExpectTimeout)
-			if x.final != nil {
-				wake = min(wake, wakeAt(x.finalAt, cfg.SettleGrace))
+			wake = wakeAt(x.Time, cfg.ExpectTimeout)
+			if x.Final != nil {
+				wake = min(wake, wakeAt(x.FinalAt, cfg.SettleGrace))
 			}
 			return "", "", false, wake
 		case final:
 			return Unknown, "the negotiation's outcome is not in the capture", true, 0
 		}
-		if now.Sub(x.rec.Time) > cfg.ExpectTimeout {
-			return Unknown, "no usable reply to " + string(x.rec.Negotiation) + " within " + dur(cfg.ExpectTimeout), true, 0
+		if now.Sub(x.Time) > cfg.ExpectTimeout {
+			return Unknown, "no usable reply to " + string(x.Negotiation) + " within " + dur(cfg.ExpectTimeout), true, 0
 		}
-		return "", "", false, wakeAt(x.rec.Time, cfg.ExpectTimeout) + 1
+		return "", "", false, wakeAt(x.Time, cfg.ExpectTimeout) + 1
 	}
-	c := x.conn
-	if c == nil {
+	if !x.HasConn {
 		return x.decideNoConn(now, final, atEnd)
 	}
-	r := &c.rec
+	c := &x.Conn
+	r := &c.DataConn
 	if r.Established {
 		// Wait for the end of the connection or the final reply, to count bytes.
-		if !final && !(r.Closed && x.final != nil) && !(x.final != nil && now.Sub(x.finalAt) > cfg.DropWait) {
-			if x.final != nil {
-				return "", "", false, wakeAt(x.finalAt, cfg.DropWait) + 1
+		if !final && !(r.Closed && x.Final != nil) && !(x.Final != nil && now.Sub(x.FinalAt) > cfg.DropWait) {
+			if x.Final != nil {
+				return "", "", false, wakeAt(x.FinalAt, cfg.DropWait) + 1
 			}
 			return "", "", false, never
 		}
-		if x.final != nil && x.final.Code == 425 {
-			return Refused, fmt.Sprintf("connection established, then %s", replyNote(x.final)), true, 0
+		if x.Final != nil && x.Final.Code == 425 {
+			return Refused, fmt.Sprintf("connection established, then %s", replyNote(x.Final)), true, 0
 		}
-		return OK, x.okReason(x.final), true, 0
+		return OK, x.okReason(x.Final), true, 0
 	}
 	v, reason, ok, wake = x.decideFailed(c, now, final, atEnd)
-	if ok && v == Dropped && x.final != nil && x.final.Code >= 200 && x.final.Code < 300 {
+	if ok && v == Dropped && x.Final != nil && x.Final.Code >= 200 && x.Final.Code < 300 {
 		// The server says the transfer completed: the capture, not the
 		// network, lacks the packets that show the connection. (A RST or
 		// an ICMP error is evidence of its own, and stays the verdict.)
@@ -97,117 +97,86 @@ func (x *transfer) decide(now time.Time, atEnd bool) (v Verdict, reason string, 
 
 // decideFailed decides a transfer whose data connection c was attempted
 // but shows no sign of being established; its results are decide's.
-func (x *transfer) decideFailed(c *dataConn, now time.Time, final, atEnd bool) (Verdict, string, bool, int64) {
-	cfg := &x.s.t.cfg
-	r := &c.rec
+func (x *Evidence) decideFailed(c *ConnEvidence, now time.Time, final, atEnd bool) (Verdict, string, bool, int64) {
+	cfg := &x.Timing
+	r := &c.DataConn
 	switch {
 	case r.ICMP != nil:
-		if !final && x.final == nil && now.Sub(r.ICMP.Time) < cfg.SYNGrace {
+		if !final && x.Final == nil && now.Sub(r.ICMP.Time) < cfg.SYNGrace {
 			return "", "", false, wakeAt(r.ICMP.Time, cfg.SYNGrace)
 		}
-		return Unreachable, join(fmt.Sprintf("SYN answered by %s from %s", icmpName(r.ICMP), r.ICMP.From), replyNote(x.final)), true, 0
+		return Unreachable, join(fmt.Sprintf("SYN answered by %s from %s", icmpName(r.ICMP), r.ICMP.From), replyNote(x.Final)), true, 0
 	case r.RST != nil && r.RST.FromListener:
-		if !final && x.final == nil && now.Sub(r.RST.Time) < cfg.SYNGrace {
+		if !final && x.Final == nil && now.Sub(r.RST.Time) < cfg.SYNGrace {
 			return "", "", false, wakeAt(r.RST.Time, cfg.SYNGrace)
 		}
-		return Reset, join(fmt.Sprintf("SYN answered by RST from %s after %s", c.key.dst.Addr(), dur(r.RST.Time.Sub(r.FirstSYN))), replyNote(x.final)), true, 0
+		return Reset, join(fmt.Sprintf("SYN answered by RST from %s after %s", c.Listener.Addr(), dur(r.RST.Time.Sub(r.FirstSYN))), replyNote(x.Final)), true, 0
 	case !r.SYNACK.IsZero():
 		// SYN-ACK seen, never acknowledged: the return path lost it.
-		if !final && x.final == nil && now.Sub(r.LastSeen) < cfg.DropWait {
+		if !final && x.Final == nil && now.Sub(r.LastSeen) < cfg.DropWait {
 			return "", "", false, wakeAt(r.LastSeen, cfg.DropWait)
 		}
-		return Dropped, join("SYN-ACK from the listener was never acknowledged (return path dropped)", replyNote(x.final)), true, 0
+		return Dropped, join("SYN-ACK from the listener was never acknowledged (return path dropped)", replyNote(x.Final)), true, 0
 	case r.SYNs == 0:
 		// Packets of the connection without SYN, RST or ACK evidence.
 		return Unknown, "the data connection's packets do not show whether it was established", true, 0
 	}
 	// SYNs, no answer.
 	waited := now.Sub(r.LastSYN)
-	if !final && x.final == nil && waited < cfg.DropWait {
+	if !final && x.Final == nil && waited < cfg.DropWait {
 		return "", "", false, wakeAt(r.LastSYN, cfg.DropWait)
 	}
 	switch {
-	case x.final != nil && x.final.Code == 425 && (r.SYNs >= 2 || x.finalAt.Sub(r.LastSYN) >= cfg.SYNGrace):
-		return Dropped, join(synEvidence(r), replyNote(x.final)), true, 0
-	case x.final != nil && x.final.Code == 425:
+	case x.Final != nil && x.Final.Code == 425 && (r.SYNs >= 2 || x.FinalAt.Sub(r.LastSYN) >= cfg.SYNGrace):
+		return Dropped, join(synEvidence(r), replyNote(x.Final)), true, 0
+	case x.Final != nil && x.Final.Code == 425:
 		// One SYN, and the server gave up before it would have sent it
 		// again: the SYN was refused (a RST or an ICMP error this
 		// capture does not hold), not dropped.
 		x.flag(FlagOneSided)
-		return Unknown, join(fmt.Sprintf("1 SYN, no SYN-ACK, and the failure reported %s later without a retransmission (refused by a RST or ICMP error not in the capture?)", dur(x.finalAt.Sub(r.LastSYN))), replyNote(x.final)), true, 0
+		return Unknown, join(fmt.Sprintf("1 SYN, no SYN-ACK, and the failure reported %s later without a retransmission (refused by a RST or ICMP error not in the capture?)", dur(x.FinalAt.Sub(r.LastSYN))), replyNote(x.Final)), true, 0
 	case r.SYNs >= 2:
 		// The connector retransmitted without progress: its SYNs (or the
 		// answers) were lost on the way.
-		return Dropped, join(synEvidence(r), replyNote(x.final)), true, 0
-	case atEnd && x.final == nil && waited < cfg.SYNGrace:
+		return Dropped, join(synEvidence(r), replyNote(x.Final)), true, 0
+	case atEnd && x.Final == nil && waited < cfg.SYNGrace:
 		return Unknown, fmt.Sprintf("capture ended %s after the only SYN, before any answer", dur(waited)), true, 0
 	}
 	// One SYN and no retransmission: a connector whose SYN is lost sends
 	// it again, so the answer was most likely not captured.
 	x.flag(FlagOneSided)
-	return Unknown, join("1 SYN and no retransmission; its answer is not in the capture", replyNote(x.final)), true, 0
+	return Unknown, join("1 SYN and no retransmission; its answer is not in the capture", replyNote(x.Final)), true, 0
 }
 
 // hasWaited reports whether a transfer with no connection has waited long
 // enough for one.
-func (x *transfer) hasWaited(now time.Time, final bool) bool {
-	cfg := &x.s.t.cfg
+func (x *Evidence) hasWaited(now time.Time, final bool) bool {
+	cfg := &x.Timing
 	if final {
 		return true
 	}
-	if x.final != nil && now.Sub(x.finalAt) >= cfg.SettleGrace {
+	if x.Final != nil && now.Sub(x.FinalAt) >= cfg.SettleGrace {
 		return true
 	}
-	return now.Sub(x.lastEvent()) >= cfg.ExpectTimeout
-}
-
-// lastEvent is the time of the last control event that bears on x's data
-// connection: the negotiation, its reply, the transfer command or a reply
-// to it. A server may connect long after RETR (tape recall, slow storage):
-// the wait for the connection runs from here.
-func (x *transfer) lastEvent() time.Time {
-	t := x.rec.Time
-	if r := x.rec.NegotiationReply; r != nil && r.Time.After(t) {
-		t = r.Time
-	}
-	if x.rec.CommandTime.After(t) {
-		t = x.rec.CommandTime
-	}
-	for i := range x.rec.Replies {
-		if x.rec.Replies[i].Time.After(t) {
-			t = x.rec.Replies[i].Time
-		}
-	}
-	return t
-}
-
-// hasPrelim reports whether the server sent a 1xx reply to the transfer
-// command: it had (or was opening) its data connection.
-func (x *transfer) hasPrelim() *Reply {
-	for i := range x.rec.Replies {
-		if r := &x.rec.Replies[i]; r.Code >= 100 && r.Code < 200 {
-			return r
-		}
-	}
-	return nil
+	return now.Sub(x.LastEvent) >= cfg.ExpectTimeout
 }
 
 // decideNoConn decides a transfer for which no SYN was seen; its results
 // are decide's.
-func (x *transfer) decideNoConn(now time.Time, final, atEnd bool) (Verdict, string, bool, int64) {
-	cfg := &x.s.t.cfg
-	last := x.lastEvent()
+func (x *Evidence) decideNoConn(now time.Time, final, atEnd bool) (Verdict, string, bool, int64) {
+	cfg := &x.Timing
+	last := x.LastEvent
 	switch {
-	case x.final != nil:
-		if now.Sub(x.finalAt) < cfg.SettleGrace && !final {
-			return "", "", false, wakeAt(x.finalAt, cfg.SettleGrace)
+	case x.Final != nil:
+		if now.Sub(x.FinalAt) < cfg.SettleGrace && !final {
+			return "", "", false, wakeAt(x.FinalAt, cfg.SettleGrace)
 		}
-		reply := replyNote(x.final)
-		if x.final.Code >= 200 && x.final.Code < 300 {
+		reply := replyNote(x.Final)
+		if x.Final.Code >= 200 && x.Final.Code < 300 {
 			x.flag(FlagDataNotCaptured)
 			return Unknown, "no data connection in the capture, but " + reply + " (the capture point did not see it)", true, 0
 		}
-		if p := x.hasPrelim(); p != nil && x.final.Code != 425 {
+		if p := x.Prelim; p != nil && x.Final.Code != 425 {
 			x.flag(FlagDataNotCaptured)
 			return Unknown, "no data connection in the capture, but " + replyNote(p) + " before " + reply, true, 0
 		}
@@ -216,13 +185,13 @@ func (x *transfer) decideNoConn(now time.Time, final, atEnd bool) (Verdict, stri
 			// best when the session is over.
 			return "", "", false, never
 		}
-		if x.s.t.pairOneSided(x.s) {
+		if x.PairOneSided {
 			return x.unseenPath(reply)
 		}
 		return NotAttempted, join("no SYN seen", reply), true, 0
-	case x.superseded:
-		if now.Sub(x.rec.Time) < cfg.SettleGrace && !final {
-			return "", "", false, wakeAt(x.rec.Time, cfg.SettleGrace)
+	case x.Superseded:
+		if now.Sub(x.Time) < cfg.SettleGrace && !final {
+			return "", "", false, wakeAt(x.Time, cfg.SettleGrace)
 		}
 		x.flag(FlagSuperseded)
 		return NotAttempted, "no SYN seen; superseded by a later negotiation before any transfer command", true, 0
@@ -232,18 +201,18 @@ func (x *transfer) decideNoConn(now time.Time, final, atEnd bool) (Verdict, stri
 		return "", "", false, wakeAt(last, cfg.ExpectTimeout)
 	}
 	switch {
-	case x.rec.NegotiationReply == nil && x.rec.Negotiation != Hidden:
+	case !x.Replied && x.Negotiation != Hidden:
 		x.flag(FlagUnanswered)
-		return Unknown, "the server never answered " + string(x.rec.Negotiation) + " in the capture", true, 0
-	case x.hasPrelim() != nil:
+		return Unknown, "the server never answered " + string(x.Negotiation) + " in the capture", true, 0
+	case x.Prelim != nil:
 		x.flag(FlagDataNotCaptured)
-		return Unknown, "no data connection in the capture, but " + replyNote(x.hasPrelim()) + " (the server had or was opening it)", true, 0
-	case x.s.t.pairOneSided(x.s):
+		return Unknown, "no data connection in the capture, but " + replyNote(x.Prelim) + " (the server had or was opening it)", true, 0
+	case x.PairOneSided:
 		return x.unseenPath("")
-	case x.sessionEnded && !atEnd:
+	case x.SessionEnded && !atEnd:
 		return NotAttempted, "no SYN seen before the control connection closed", true, 0
 	case atEnd:
-		if x.s.closedAt.IsZero() && now.Sub(last) < cfg.ExpectTimeout {
+		if !x.SessionClosed && now.Sub(last) < cfg.ExpectTimeout {
 			return Unknown, fmt.Sprintf("capture ended %s after the negotiation, before any data connection", dur(now.Sub(last))), true, 0
 		}
 		return NotAttempted, "no SYN seen before the control connection closed", true, 0
@@ -254,17 +223,17 @@ func (x *transfer) decideNoConn(now time.Time, final, atEnd bool) (Verdict, stri
 // unseenPath decides a transfer without a data connection in a capture
 // that misses one direction of the data path between the session's hosts:
 // its attempt may have gone by unseen.
-func (x *transfer) unseenPath(reply string) (Verdict, string, bool, int64) {
+func (x *Evidence) unseenPath(reply string) (Verdict, string, bool, int64) {
 	x.flag(FlagOneSided)
 	return Unknown, join("no SYN seen, but this capture holds only one direction of other data connections between these hosts (one-sided), so the attempt may not be in it", reply), true, 0
 }
 
 // okReason describes an established connection; reply is the final reply
 // to the transfer command, if any.
-func (x *transfer) okReason(reply *Reply) string {
-	r := &x.conn.rec
-	t := x.s.t
-	b := t.scratch[:0]
+func (x *Evidence) okReason(reply *Reply) string {
+	c := &x.Conn
+	r := &c.DataConn
+	b := x.scratch[:0]
 	switch {
 	case r.SYNs == 0 && r.SYNACK.IsZero():
 		b = append(b, "connection seen without its handshake (handshake not captured)"...)
@@ -281,21 +250,20 @@ func (x *transfer) okReason(reply *Reply) string {
 		b = strconv.AppendInt(b, int64(r.SYNs), 10)
 		b = append(b, " SYNs"...)
 	}
-	c := x.conn
 	b = append(b, ", "...)
-	b = appendBytes(b, r.BytesToListener, c.fromConnector == 0, c.acked[1], c.ackSeen[1], side(x, false))
+	b = appendBytes(b, r.BytesToListener, c.FromConnector == 0, c.Acked[1], c.AckSeen[1], side(x.Mode, false))
 	b = append(b, ", "...)
-	b = appendBytes(b, r.BytesToConnector, c.fromListener == 0, c.acked[0], c.ackSeen[0], side(x, true))
-	if len(x.conns) > 1 {
+	b = appendBytes(b, r.BytesToConnector, c.FromListener == 0, c.Acked[0], c.AckSeen[0], side(x.Mode, true))
+	if x.Attempts > 1 {
 		b = append(b, ", "...)
-		b = strconv.AppendInt(b, int64(len(x.conns)), 10)
+		b = strconv.AppendInt(b, int64(x.Attempts), 10)
 		b = append(b, " connection attempts"...)
 	}
 	if reply != nil {
 		b = append(b, "; "...)
 		b = appendReplyNote(b, reply)
 	}
-	t.scratch = b
+	x.scratch = b
 	return string(b)
 }
 
@@ -318,8 +286,8 @@ func appendBytes(b []byte, counted uint64, unseen bool, acked uint64, ackKnown b
 
 // side names the host at one end of x's data connection: the connector
 // (toConnector) or the listener.
-func side(x *transfer, toConnector bool) string {
-	if (x.rec.Mode == Active) == toConnector {
+func side(mode Mode, toConnector bool) string {
+	if (mode == Active) == toConnector {
 		return "server"
 	}
 	return "client"
