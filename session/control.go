@@ -49,10 +49,8 @@ type session struct {
 	authSent  bool        // AUTH TLS/SSL waiting for 234
 	greeted   bool
 
-	// dirs reassembles the two directions [client, server]; reordering
-	// says the session is in Tracker.reorder (it has queued segments).
-	dirs       [2]halfStream
-	reordering bool
+	// stream reassembles the two directions [client, server].
+	stream reassembler
 	// idle places a live session in Tracker.idle, by a time at or
 	// before which it cannot have been idle for ControlIdle.
 	idle    heapSlot
@@ -84,6 +82,7 @@ func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
 		split:    [2]*ftp.LineSplitter{ftp.NewLineSplitter(t.cfg.MaxLine), ftp.NewLineSplitter(t.cfg.MaxLine)},
 	}
 	s.idle.owner = s
+	s.stream = reassembler{out: s, pool: &t.segs}
 	s.replies.Intern = t.interned.intern
 	s.replies.ReuseLines = true // replies' Lines are not kept (see reply)
 	s.rec = Session{
@@ -167,11 +166,16 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 		t.sum.Quality.TruncatedFTP++
 	}
 	if fl.Has(decode.ACK) {
-		t.ackedGap(s, fromClient, p)
+		s.stream.acked(dirIndex(!fromClient), p.TCP.Ack)
 	}
 	if len(p.Payload) > 0 || fl.Has(decode.SYN) {
-		d := dirIndex(fromClient)
-		t.segment(s, d, p)
+		mid := s.stream.segment(dirIndex(fromClient), p.TCP.Seq, p.Payload, fl.Has(decode.SYN), p.Time)
+		if mid && !s.synSeen && !s.resumed {
+			// The capture began after the handshake (not merely a
+			// SYN-ACK lost or merged out of order).
+			s.rec.MidStream = true
+			s.flag(FlagMidStream)
+		}
 	}
 }
 
@@ -183,6 +187,15 @@ func dirIndex(fromClient bool) int {
 	}
 	return 1
 }
+
+// streamData takes reassembled control bytes (the reassembler's consumer).
+func (s *session) streamData(dir int, b []byte, at time.Time) {
+	s.lineTime = at
+	s.feed(dir == 0, b)
+}
+
+// streamGap takes a hole in the control stream (the reassembler's consumer).
+func (s *session) streamGap(dir int, n int) { s.gap(dir == 0, n) }
 
 // gap records missing bytes in one direction of the control channel.
 func (s *session) gap(fromClient bool, n int) {

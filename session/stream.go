@@ -1,34 +1,61 @@
 package session
 
-import (
-	"time"
-
-	"github.com/ftpsniff/ftpsniff/decode"
-)
+import "time"
 
 // Control-channel reassembly. Each direction of a control connection is
-// reassembled on its own: segments in order are parsed at once, straight
+// reassembled on its own: segments in order are handed on at once, straight
 // from the packet; segments ahead of a hole are copied and queued (bounded
 // per direction and per tracker) until the hole is filled, the peer
 // acknowledges the missing bytes (they were lost by the capture, not the
-// network), GapFlush passes, or the session ends; then the hole is reported
-// as a gap and parsing resumes after it. Retransmitted and overlapping
-// bytes are delivered once, first copy wins. Data connections are never
-// reassembled.
+// network), the flush delay passes, or the stream ends; then the hole is
+// reported as a gap and delivery resumes after it. Retransmitted and
+// overlapping bytes are delivered once, first copy wins. Data connections
+// are never reassembled.
+//
+// The reassembler knows nothing of FTP: it reports to a streamConsumer
+// (data, gap), and its owner ends it with end. Queued segments count
+// against a segmentPool shared by every stream of a tracker, which also
+// lists the streams holding queued data for the timed flush.
 
-// Queue limits: maxQueuedSegments per direction, maxQueuedTotal per tracker.
-// A segment is at most one packet's payload, so a direction keeps about
-// 16 x 1,460 bytes behind a hole on a typical path.
+// streamConsumer receives what a reassembler delivers, per direction (0:
+// from the client, 1: from the server).
+type streamConsumer interface {
+	// streamData delivers the next bytes of direction dir, which became
+	// available at capture time at. b is valid only during the call.
+	streamData(dir int, b []byte, at time.Time)
+	// streamGap reports n bytes of direction dir missing from the capture.
+	streamGap(dir int, n int)
+}
+
+// Default queue limits: segments per direction, and per tracker. A segment
+// is at most one packet's payload, so a direction keeps about 16 x 1,460
+// bytes behind a hole on a typical path.
 const (
 	maxQueuedSegments = 16
 	maxQueuedTotal    = 4096
 )
 
+// segmentPool is the queue budget shared by the reassemblers of a tracker
+// and the list of those that hold queued segments.
+type segmentPool struct {
+	queued  int // segments queued, all streams
+	waiting []*reassembler
+}
+
+// reassembler reassembles the two directions of one control connection.
+type reassembler struct {
+	dirs    [2]halfStream
+	out     streamConsumer
+	pool    *segmentPool
+	waiting bool // listed in pool.waiting
+	ended   bool
+}
+
 // halfStream reassembles one direction of a control connection.
 type halfStream struct {
 	started bool   // next is known (SYN seen, or data when the capture began mid-stream)
 	data    bool   // bytes were delivered or queued
-	next    uint32 // sequence number of the next byte to parse
+	next    uint32 // sequence number of the next byte to deliver
 	queue   []queuedSegment
 }
 
@@ -39,68 +66,64 @@ type queuedSegment struct {
 	seen time.Time // capture time of its arrival
 }
 
-// segment feeds a control segment with payload or SYN to direction d (0:
-// from the client) of s.
-func (t *Tracker) segment(s *session, d int, p *decode.Packet) {
-	h := &s.dirs[d]
-	seq, data := p.TCP.Seq, p.Payload
-	if p.TCP.Flags.Has(decode.SYN) {
+// segment takes a segment of direction d: its sequence number, payload and
+// SYN flag, captured at time at. It reports whether the direction started
+// with this segment's data, without a SYN (the capture began mid-stream).
+func (r *reassembler) segment(d int, seq uint32, data []byte, syn bool, at time.Time) (midStream bool) {
+	h := &r.dirs[d]
+	if syn {
 		if !h.data {
 			h.started, h.next = true, seq+1
 		}
 		seq++
 	}
 	if len(data) == 0 {
-		return
+		return false
 	}
 	if !h.started {
 		// The capture began after the handshake: start where we are.
 		h.started, h.next = true, seq
-		if !s.synSeen && !s.resumed {
-			// Not for a SYN-ACK that was lost or merged out of order.
-			s.rec.MidStream = true
-			s.flag(FlagMidStream)
-		}
+		midStream = true
 	}
 	h.data = true
 	if seqAfter(seq, h.next) {
-		t.enqueue(s, d, seq, data, p.Time)
-		return
+		r.enqueue(d, seq, data, at)
+		return midStream
 	}
-	t.deliverNew(s, d, seq, data, p.Time)
-	t.drain(s, d, p.Time)
+	r.deliverNew(d, seq, data, at)
+	r.drain(d, at)
+	return midStream
 }
 
-// deliverNew parses the bytes of a segment that starts at seq, at or before
-// the next byte of direction d, which the stream has not parsed yet (none
-// for a retransmission or a keep-alive); they arrived at time at.
-func (t *Tracker) deliverNew(s *session, d int, seq uint32, data []byte, at time.Time) {
-	h := &s.dirs[d]
-	old := int64(h.next - seq) // bytes already parsed
+// deliverNew delivers the bytes of a segment that starts at seq, at or
+// before the next byte of direction d, which the stream has not delivered
+// yet (none for a retransmission or a keep-alive); they arrived at time at.
+func (r *reassembler) deliverNew(d int, seq uint32, data []byte, at time.Time) {
+	h := &r.dirs[d]
+	old := int64(h.next - seq) // bytes already delivered
 	if int64(len(data)) <= old {
 		return
 	}
 	b := data[old:]
 	h.next += uint32(len(b))
-	s.lineTime = at
-	s.feed(d == 0, b)
+	r.out.streamData(d, b, at)
 }
 
-// drain parses the queued segments of direction d that the stream has
-// reached, in order. They became parseable at time at (the segment that
+// drain delivers the queued segments of direction d that the stream has
+// reached, in order. They became available at time at (the segment that
 // filled the hole arrived then), or, with a zero at (a flush), each at its
 // own arrival.
-func (t *Tracker) drain(s *session, d int, at time.Time) {
-	h := &s.dirs[d]
+func (r *reassembler) drain(d int, at time.Time) {
+	h := &r.dirs[d]
 	for len(h.queue) > 0 && !seqAfter(h.queue[0].seq, h.next) {
 		q := h.queue[0]
 		h.queue = h.queue[1:]
-		t.queued--
+		r.pool.queued--
 		when := at
 		if when.IsZero() {
 			when = q.seen
 		}
-		t.deliverNew(s, d, q.seq, q.data, when)
+		r.deliverNew(d, q.seq, q.data, when)
 	}
 	if len(h.queue) == 0 {
 		h.queue = nil
@@ -108,24 +131,24 @@ func (t *Tracker) drain(s *session, d int, at time.Time) {
 }
 
 // enqueue keeps a copy of a segment that arrived ahead of direction d's
-// stream, in sequence order. When the direction's or the tracker's queue
-// is full, the direction skips to its queued data first.
-func (t *Tracker) enqueue(s *session, d int, seq uint32, data []byte, seen time.Time) {
-	h := &s.dirs[d]
+// stream, in sequence order. When the direction's or the pool's queue is
+// full, the direction skips to its queued data first.
+func (r *reassembler) enqueue(d int, seq uint32, data []byte, seen time.Time) {
+	h := &r.dirs[d]
 	if h.queuedCopy(seq, len(data)) {
 		return // a retransmission of a queued segment
 	}
-	if len(h.queue) >= maxQueuedSegments || t.queued >= maxQueuedTotal {
-		t.flushQueue(s, d, time.Time{}, true)
+	if len(h.queue) >= maxQueuedSegments || r.pool.queued >= maxQueuedTotal {
+		r.flushQueue(d, time.Time{}, true)
 		switch {
 		case !seqAfter(seq, h.next):
-			t.deliverNew(s, d, seq, data, seen)
+			r.deliverNew(d, seq, data, seen)
 			return
-		case t.queued >= maxQueuedTotal:
-			// Other sessions hold the whole budget: skip to this segment.
-			s.gap(d == 0, int(seq-h.next))
+		case r.pool.queued >= maxQueuedTotal:
+			// Other streams hold the whole budget: skip to this segment.
+			r.out.streamGap(d, int(seq-h.next))
 			h.next = seq
-			t.deliverNew(s, d, seq, data, seen)
+			r.deliverNew(d, seq, data, seen)
 			return
 		}
 	}
@@ -133,10 +156,10 @@ func (t *Tracker) enqueue(s *session, d int, seq uint32, data []byte, seen time.
 	h.queue = append(h.queue, queuedSegment{})
 	copy(h.queue[i+1:], h.queue[i:])
 	h.queue[i] = queuedSegment{seq: seq, data: append([]byte(nil), data...), seen: seen}
-	t.queued++
-	if !s.reordering {
-		s.reordering = true
-		t.reorder = append(t.reorder, s)
+	r.pool.queued++
+	if !r.waiting {
+		r.waiting = true
+		r.pool.waiting = append(r.pool.waiting, r)
 	}
 }
 
@@ -159,58 +182,68 @@ func (h *halfStream) queuedCopy(seq uint32, n int) bool {
 
 // flushQueue gives up waiting for the holes in front of direction d's
 // queued segments that arrived before the capture time before (all of them
-// when all is set): each hole is reported as a gap and parsing resumes
+// when all is set): each hole is reported as a gap and delivery resumes
 // after it.
-func (t *Tracker) flushQueue(s *session, d int, before time.Time, all bool) {
-	h := &s.dirs[d]
+func (r *reassembler) flushQueue(d int, before time.Time, all bool) {
+	h := &r.dirs[d]
 	for len(h.queue) > 0 && (all || h.queue[0].seen.Before(before)) {
 		if gap := int32(h.queue[0].seq - h.next); gap > 0 {
-			s.gap(d == 0, int(gap))
+			r.out.streamGap(d, int(gap))
 			h.next = h.queue[0].seq
 		}
-		t.drain(s, d, time.Time{})
+		r.drain(d, time.Time{})
 	}
 }
 
-// flushAll releases every queued segment of s, reporting the holes.
-func (t *Tracker) flushAll(s *session) {
-	t.flushQueue(s, 0, time.Time{}, true)
-	t.flushQueue(s, 1, time.Time{}, true)
+// flushAll releases every queued segment, reporting the holes.
+func (r *reassembler) flushAll() {
+	r.flushQueue(0, time.Time{}, true)
+	r.flushQueue(1, time.Time{}, true)
 }
 
-// flushReordered releases the queued data of every session that waited
-// longer than GapFlush for a hole, and forgets sessions with nothing
-// queued any more.
-func (t *Tracker) flushReordered() {
-	before := t.now.Add(-t.cfg.GapFlush)
-	kept := t.reorder[:0]
-	for _, s := range t.reorder {
-		if !s.ended {
-			t.flushQueue(s, 0, before, false)
-			t.flushQueue(s, 1, before, false)
-		}
-		if !s.ended && len(s.dirs[0].queue)+len(s.dirs[1].queue) > 0 {
-			kept = append(kept, s)
-		} else {
-			s.reordering = false
-		}
+// end flushes the stream for good: nothing more will be delivered.
+func (r *reassembler) end() {
+	if r.ended {
+		return
 	}
-	clear(t.reorder[len(kept):])
-	t.reorder = kept
+	r.flushAll()
+	r.ended = true
 }
 
-// ackedGap notices when the peer acknowledges bytes of the other direction
+// queuedSegments is the number of segments the stream holds.
+func (r *reassembler) queuedSegments() int { return len(r.dirs[0].queue) + len(r.dirs[1].queue) }
+
+// acked notices when direction d's peer acknowledges bytes (up to ack)
 // that the capture lacks while later bytes wait behind them: the bytes were
 // lost by the capture, not the network, so waiting for a retransmission is
 // pointless. The queued bytes are released at once (and the gap reported),
 // which keeps commands and replies in their order.
-func (t *Tracker) ackedGap(s *session, fromClient bool, p *decode.Packet) {
-	o := dirIndex(!fromClient) // the other direction
-	h := &s.dirs[o]
-	if len(h.queue) == 0 || !seqAfter(p.TCP.Ack, h.next) {
+func (r *reassembler) acked(d int, ack uint32) {
+	h := &r.dirs[d]
+	if len(h.queue) == 0 || !seqAfter(ack, h.next) {
 		return
 	}
-	t.flushQueue(s, o, time.Time{}, true)
+	r.flushQueue(d, time.Time{}, true)
+}
+
+// flushBefore releases the queued data of every stream that waited since
+// before the capture time before for a hole, and forgets streams with
+// nothing queued any more.
+func (p *segmentPool) flushBefore(before time.Time) {
+	kept := p.waiting[:0]
+	for _, r := range p.waiting {
+		if !r.ended {
+			r.flushQueue(0, before, false)
+			r.flushQueue(1, before, false)
+		}
+		if !r.ended && r.queuedSegments() > 0 {
+			kept = append(kept, r)
+		} else {
+			r.waiting = false
+		}
+	}
+	clear(p.waiting[len(kept):])
+	p.waiting = kept
 }
 
 // seqAfter reports whether TCP sequence number a comes after b.

@@ -103,13 +103,13 @@ func FuzzControlReassembly(f *testing.F) {
 			if sess == nil {
 				sess = tr.flow(flowKey{cl, sv}).s
 			}
-			if tr.queued > maxQueuedTotal || sess != nil && len(sess.dirs[0].queue) > maxQueuedSegments {
-				t.Fatalf("queues over their bounds: %d in all", tr.queued)
+			if tr.segs.queued > maxQueuedTotal || sess != nil && len(sess.stream.dirs[0].queue) > maxQueuedSegments {
+				t.Fatalf("queues over their bounds: %d in all", tr.segs.queued)
 			}
 		}
 		tr.Close()
-		if tr.queued != 0 {
-			t.Fatalf("%d segments still counted as queued", tr.queued)
+		if tr.segs.queued != 0 {
+			t.Fatalf("%d segments still counted as queued", tr.segs.queued)
 		}
 		if hostile || sess == nil {
 			return

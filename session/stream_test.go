@@ -109,8 +109,8 @@ func TestControlReassembly(t *testing.T) {
 			if sess.rec.MidStream != tc.midOnly {
 				t.Errorf("mid-stream %v, want %v", sess.rec.MidStream, tc.midOnly)
 			}
-			if tr.queued != 0 {
-				t.Errorf("%d segments still counted as queued", tr.queued)
+			if tr.segs.queued != 0 {
+				t.Errorf("%d segments still counted as queued", tr.segs.queued)
 			}
 		})
 	}
@@ -139,8 +139,8 @@ func TestControlReassemblyQueueBounds(t *testing.T) {
 		if sess == nil {
 			sess = tr.flow(flowKey{c.c, c.v}).s
 		}
-		if sess != nil && len(sess.dirs[0].queue) > maxQueuedSegments {
-			t.Fatalf("packet %d: %d segments queued, bound %d", i, len(sess.dirs[0].queue), maxQueuedSegments)
+		if sess != nil && len(sess.stream.dirs[0].queue) > maxQueuedSegments {
+			t.Fatalf("packet %d: %d segments queued, bound %d", i, len(sess.stream.dirs[0].queue), maxQueuedSegments)
 		}
 	}
 	tr.Close()
@@ -171,16 +171,16 @@ func TestControlReassemblyTotalBound(t *testing.T) {
 	tr := NewTracker(Config{}, nil)
 	for i := range s.pkts {
 		tr.Packet(&s.pkts[i])
-		if tr.queued > maxQueuedTotal {
-			t.Fatalf("packet %d: %d segments queued, bound %d", i, tr.queued, maxQueuedTotal)
+		if tr.segs.queued > maxQueuedTotal {
+			t.Fatalf("packet %d: %d segments queued, bound %d", i, tr.segs.queued, maxQueuedTotal)
 		}
 	}
 	sum := tr.Close()
 	if sum.Sessions != 600 {
 		t.Errorf("%d sessions", sum.Sessions)
 	}
-	if tr.queued != 0 {
-		t.Errorf("%d segments still counted as queued", tr.queued)
+	if tr.segs.queued != 0 {
+		t.Errorf("%d segments still counted as queued", tr.segs.queued)
 	}
 }
 

@@ -105,10 +105,8 @@ type Tracker struct {
 	wakes       wakeHeap
 	pairs       map[[2]netip.Addr][]*session // live sessions by host pair
 
-	// reorder are the sessions with control segments queued behind a
-	// hole; queued counts those segments (see stream.go).
-	reorder []*session
-	queued  int
+	// segs is the control streams' queue budget (see stream.go).
+	segs segmentPool
 
 	// exhaustive (tests only) decides every open transfer at every check
 	// and scans every live session for idleness every second, the
@@ -246,8 +244,8 @@ func (t *Tracker) runTimers() {
 	t.nextTick = t.now.Add(250 * time.Millisecond)
 	if !t.now.Before(t.nextGC) {
 		t.nextGC = t.now.Add(time.Second)
-		if len(t.reorder) > 0 {
-			t.flushReordered()
+		if len(t.segs.waiting) > 0 {
+			t.segs.flushBefore(t.now.Add(-t.cfg.GapFlush))
 		}
 		t.expireSessions()
 		t.expireUnclaimed()
@@ -263,7 +261,7 @@ func (t *Tracker) Close() Summary {
 	}
 	live := t.liveSessions(func(*session) bool { return true })
 	for _, s := range live {
-		t.flushAll(s) // every session's queued bytes before any session ends
+		s.stream.flushAll() // every session's queued bytes before any session ends
 	}
 	for _, s := range live {
 		how := ClosedCaptureEnd
@@ -605,7 +603,7 @@ func (t *Tracker) endSession(s *session, how CloseReason) {
 	}
 	// Bytes still queued behind a hole are parsed (after the gap) rather
 	// than lost with the session.
-	t.flushAll(s)
+	s.stream.end()
 	s.ended = true
 	s.rec.Closed = how
 	if s.rec.End.IsZero() || s.rec.End.Before(s.lastSeen) {
