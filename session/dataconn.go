@@ -2,7 +2,6 @@ package session
 
 import (
 	"container/heap"
-	"net/netip"
 	"slices"
 	"time"
 
@@ -55,7 +54,7 @@ func (t *Tracker) newDataConn(k flowKey, isn uint32) *dataConn {
 // dataSYN handles a SYN that belongs to no known connection: match it to a
 // negotiation, or keep it a while in case the negotiation is parsed later.
 func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) bool {
-	xs, n := t.matchSYN(k)
+	xs, n := t.expect.match(k)
 	if n == 0 && len(t.live) == 0 {
 		return false
 	}
@@ -90,15 +89,15 @@ func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) bool {
 // was not captured) is recognised by its endpoints. It reports whether the
 // packet was taken.
 func (t *Tracker) dataMidstream(k flowKey, p *decode.Packet) bool {
-	if len(t.byEndpoint) == 0 || p.TCP.Flags.Has(decode.RST) {
+	if t.expect.empty() || p.TCP.Flags.Has(decode.RST) {
 		return false
 	}
 	fromConnector := true
-	xs, n := t.matchSYN(k)
+	xs, n := t.expect.match(k)
 	if n == 0 {
 		k = k.reverse()
 		fromConnector = false
-		if xs, n = t.matchSYN(k); n == 0 {
+		if xs, n = t.expect.match(k); n == 0 {
 			return false
 		}
 	}
@@ -120,88 +119,7 @@ func (t *Tracker) mayBeData(k flowKey) bool {
 	}
 	// A server-to-server (FXP) or NAT case: one end is a host of a live
 	// session and the other advertised by one.
-	_, ok := t.byEndpoint[netip.AddrPortFrom(k.dst.Addr().Unmap(), k.dst.Port())]
-	return ok
-}
-
-// matchSYN finds the open negotiations a connection from k.src to k.dst
-// answers: the best one, and a second one of another session when the
-// connection is a server-to-server (FXP) transfer that answers both a
-// passive negotiation (with the listener) and an active one (with the
-// connector), each advertising exactly k.dst.
-func (t *Tracker) matchSYN(k flowKey) (xs [2]*transfer, n int) {
-	var best *transfer
-	bestScore := 0
-	cands := t.byEndpoint[netip.AddrPortFrom(k.dst.Addr().Unmap(), k.dst.Port())]
-	for _, x := range cands {
-		sc := x.score(k)
-		if sc > bestScore || sc == bestScore && sc > 0 && x.rec.Time.After(best.rec.Time) {
-			best, bestScore = x, sc
-		}
-	}
-	if best == nil {
-		return xs, 0
-	}
-	xs[0], n = best, 1
-	dst := netip.AddrPortFrom(k.dst.Addr().Unmap(), k.dst.Port())
-	if unmapAP(best.rec.Endpoint) != dst {
-		return xs, n
-	}
-	var fxp *transfer
-	for _, x := range cands {
-		if x.s == best.s || x.rec.Mode == best.rec.Mode || unmapAP(x.rec.Endpoint) != dst || x.score(k) == 0 {
-			continue
-		}
-		if fxp == nil || x.rec.Time.After(fxp.rec.Time) {
-			fxp = x
-		}
-	}
-	if fxp != nil {
-		xs[1], n = fxp, 2
-	}
-	return xs, n
-}
-
-// unmapAP returns ap with an IPv4-mapped IPv6 address in its IPv4 form.
-func unmapAP(ap netip.AddrPort) netip.AddrPort {
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-}
-
-// score rates how well a connection from k.src to k.dst fits negotiation x
-// (0 = not).
-func (x *transfer) score(k flowKey) int {
-	if x.settled || x.refusedBy != nil || k.dst.Port() != x.rec.Endpoint.Port() {
-		return 0
-	}
-	s := x.s
-	adv := x.rec.Endpoint.Addr().Unmap()
-	dst, src := k.dst.Addr().Unmap(), k.src.Addr().Unmap()
-	var listener, connector netip.Addr
-	if x.rec.Mode == Passive {
-		listener, connector = s.key.dst.Addr().Unmap(), s.key.src.Addr().Unmap()
-	} else {
-		listener, connector = s.key.src.Addr().Unmap(), s.key.dst.Addr().Unmap()
-	}
-	sc := 0
-	switch dst {
-	case adv:
-		sc = 4
-	case listener:
-		sc = 3 // the advertised address was translated (NAT) or private
-	default:
-		return 0
-	}
-	if src == connector {
-		sc += 4
-	} else if dst != adv {
-		return 0 // neither end as negotiated: not ours
-	}
-	if x.conn == nil {
-		sc += 2 // prefer negotiations still waiting for a connection
-	} else if x.conn.rec.Established {
-		return 0
-	}
-	return sc
+	return t.expect.expects(k.dst)
 }
 
 // attach makes c a data connection of x.

@@ -92,9 +92,9 @@ type Tracker struct {
 	// decided are data connections whose transfer has its verdict: they are
 	// kept for their counters until they go quiet (by dataConn.quiet).
 	decided timeHeap
-	// byEndpoint indexes negotiations waiting for data connections by the
-	// endpoints their SYNs may go to (see transfer.listenKeys).
-	byEndpoint map[netip.AddrPort][]*transfer
+	// expect holds the negotiations waiting for data connections (see
+	// expect.go).
+	expect expectTable
 	// open are the transfers awaiting a verdict, in creation order (with
 	// up to as many settled ones not yet pruned, counted by settledOpen);
 	// changed are those touched since the last check, wakes the others'
@@ -159,16 +159,15 @@ func NewTracker(cfg Config, sink Sink) *Tracker {
 		cfg.UnclaimedTTL = d.UnclaimedTTL
 	}
 	t := &Tracker{
-		cfg:        cfg,
-		sink:       sink,
-		flows:      make(map[flowKey]flowRef),
-		idled:      make(map[flowKey]flowKey),
-		servers:    make(map[netip.AddrPort]time.Time),
-		ended:      make(map[flowKey]endedConn),
-		live:       make(map[uint64]*session),
-		byEndpoint: make(map[netip.AddrPort][]*transfer),
-		pairs:      make(map[[2]netip.Addr][]*session),
-		interned:   newInternTable(),
+		cfg:      cfg,
+		sink:     sink,
+		flows:    make(map[flowKey]flowRef),
+		idled:    make(map[flowKey]flowKey),
+		servers:  make(map[netip.AddrPort]time.Time),
+		ended:    make(map[flowKey]endedConn),
+		live:     make(map[uint64]*session),
+		pairs:    make(map[[2]netip.Addr][]*session),
+		interned: newInternTable(),
 	}
 	ports := cfg.ControlPorts
 	if ports == nil {
@@ -325,7 +324,7 @@ func (t *Tracker) tcp(p *decode.Packet) bool {
 func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 	fl := p.TCP.Flags
 	if syn && t.isCtrlPort(p.TCP.DstPort) {
-		if _, n := t.matchSYN(k); n > 0 {
+		if _, n := t.expect.match(k); n > 0 {
 			// A negotiated data connection to a control port (an FTP
 			// bounce to port 21): a data connection, not a new session.
 			return t.dataSYN(k, p)
@@ -351,7 +350,7 @@ func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 		return t.newSession(k.reverse(), p, "port") != nil
 	case syn:
 		t.syns.add(k, p)
-		if _, n := t.matchSYN(k); n == 0 && t.isKnownServer(k.dst) {
+		if _, n := t.expect.match(k); n == 0 && t.isKnownServer(k.dst) {
 			return t.newSession(k, p, "known-server") != nil
 		}
 		return t.dataSYN(k, p)

@@ -161,29 +161,8 @@ func (x *transfer) setEndpoint(ep netip.AddrPort) {
 		x.flag(FlagPrivilegedPort)
 	}
 	t := s.t
-	keys, n := x.listenKeys()
-	for _, k := range keys[:n] {
-		t.byEndpoint[k] = append(t.byEndpoint[k], x)
-	}
-	x.indexed = true
+	t.expect.add(x)
 	t.claimUnclaimed(x)
-}
-
-// listenKeys are the endpoints a data SYN for x may be sent to (the first
-// n of keys): the advertised one, and the same port on the control peer
-// that should listen (the advertised address may be private or translated).
-func (x *transfer) listenKeys() (keys [2]netip.AddrPort, n int) {
-	ep := x.rec.Endpoint
-	adv := netip.AddrPortFrom(ep.Addr().Unmap(), ep.Port())
-	peer := x.s.key.src.Addr()
-	if x.rec.Mode == Passive {
-		peer = x.s.key.dst.Addr()
-	}
-	real := netip.AddrPortFrom(peer.Unmap(), ep.Port())
-	if real == adv {
-		return [2]netip.AddrPort{adv}, 1
-	}
-	return [2]netip.AddrPort{adv, real}, 2
 }
 
 // activeReply handles the reply to PORT, EPRT or LPRT.
@@ -433,21 +412,7 @@ func (t *Tracker) settle(x *transfer, v Verdict, reason string) {
 		t.sum.Superseded++
 	}
 	x.rec.Attempts = len(x.conns)
-	if x.indexed {
-		keys, n := x.listenKeys()
-		for _, k := range keys[:n] {
-			l := t.byEndpoint[k]
-			if i := slices.Index(l, x); i >= 0 {
-				l = slices.Delete(l, i, i+1)
-			}
-			if len(l) == 0 {
-				delete(t.byEndpoint, k)
-			} else {
-				t.byEndpoint[k] = l
-			}
-		}
-		x.indexed = false
-	}
+	t.expect.remove(x)
 	for _, c := range x.conns {
 		if i := slices.Index(c.owners, x); i >= 0 {
 			c.owners = slices.Delete(c.owners, i, i+1)
