@@ -115,7 +115,7 @@ func FuzzControlReassembly(f *testing.F) {
 			return
 		}
 		var got []string
-		for _, pc := range sess.pending {
+		for _, pc := range sess.conv.pending {
 			got = append(got, pc.arg)
 		}
 		if !slices.Equal(got, want) || sess.rec.Gaps != 0 {

@@ -90,7 +90,7 @@ func TestControlReassembly(t *testing.T) {
 			}
 			args := func() []string {
 				var a []string
-				for _, pc := range sess.pending {
+				for _, pc := range sess.conv.pending {
 					a = append(a, pc.arg)
 				}
 				return a
@@ -145,7 +145,7 @@ func TestControlReassemblyQueueBounds(t *testing.T) {
 	}
 	tr.Close()
 	var got []string
-	for _, pc := range sess.pending {
+	for _, pc := range sess.conv.pending {
 		got = append(got, pc.arg)
 	}
 	if !slices.Equal(got, append([]string{"first"}, want...)) {

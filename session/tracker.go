@@ -608,7 +608,7 @@ func (t *Tracker) endSession(s *session, how CloseReason) {
 	if s.rec.End.IsZero() || s.rec.End.Before(s.lastSeen) {
 		s.rec.End = s.lastSeen
 	}
-	s.flushLines()
+	s.conv.flush()
 	t.decideBlocked(s, how)
 	if how == ClosedIdle && len(t.idled) < t.cfg.MaxSessions && s.established() {
 		t.idled[s.key.canon()] = s.key

@@ -40,8 +40,9 @@ type transfer struct {
 	// Storage the record points into, to spare allocations: the data
 	// connection's record as decided, the first replies, the first conns.
 	data     DataConn
-	negReply Reply // what NegotiationReply points to
-	refReply Reply // what refusedBy points to
+	negReply Reply    // what NegotiationReply points to
+	wire     WireInfo // what Wire points to
+	refReply Reply    // what refusedBy points to
 	replyBuf [2]Reply
 	connBuf  [1]*dataConn
 }
@@ -96,7 +97,7 @@ func (s *session) newTransfer(mode Mode, neg Negotiation, line string, now time.
 }
 
 // negotiate handles PORT, EPRT, LPRT, PASV, EPSV and LPSV commands.
-func (s *session) negotiate(cmd ftp.Command, now time.Time) *transfer {
+func (s *session) negotiate(cmd ftp.Command, now time.Time, wire WireInfo) *transfer {
 	line := cmd.Verb
 	if cmd.Arg != "" {
 		line += " " + cmd.Arg
@@ -131,8 +132,8 @@ func (s *session) negotiate(cmd ftp.Command, now time.Time) *transfer {
 		s.anomaly("%s: %v", cmd.Verb, err)
 		return x
 	}
-	w := s.lineWire
-	x.rec.Wire = &w
+	x.wire = wire
+	x.rec.Wire = &x.wire
 	x.setEndpoint(ep)
 	return x
 }
@@ -181,7 +182,7 @@ func (x *transfer) activeReply(r Reply) {
 
 // passiveReply handles the reply to PASV, EPSV or LPSV (x is nil when the
 // command was not seen).
-func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply) {
+func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply, wire WireInfo) {
 	if x == nil {
 		if r.Code < 200 || r.Code >= 300 {
 			return
@@ -239,8 +240,8 @@ func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply) {
 		x.flag(FlagMultilineReply)
 	}
 	x.rec.Notes |= notes
-	w := s.lineWire
-	x.rec.Wire = &w
+	x.wire = wire
+	x.rec.Wire = &x.wire
 	if err != nil {
 		x.flag(FlagBadReply)
 		s.flag(FlagBadReply)
