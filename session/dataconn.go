@@ -138,6 +138,9 @@ func (t *Tracker) attach(x *transfer, c *dataConn) {
 	if unmapAP(c.key.dst) != unmapAP(x.rec.Endpoint) {
 		x.flag(FlagConnectedElsewhere) // e.g. to the control address instead of a private one
 	}
+	if x.rec.Mode == Active && c.key.src.Port() != 20 {
+		x.flag(FlagActiveSourceNot20)
+	}
 	if c.rec.SYNs == 0 {
 		return // seen without its SYN: no timing to judge
 	}
@@ -147,9 +150,6 @@ func (t *Tracker) attach(x *transfer, c *dataConn) {
 	}
 	if c.rec.FirstSYN.Before(known) {
 		x.flag(FlagSYNBeforeReply) // matched retroactively
-	}
-	if x.rec.Mode == Active && c.key.src.Port() != 20 {
-		x.flag(FlagActiveSourceNot20)
 	}
 	if c.rec.FirstSYN.Sub(x.rec.Time) > 300e9 {
 		x.flag(FlagLateSYN)
