@@ -195,6 +195,9 @@ def main():
                     help="the capture keeps only the connector's packets of every data connection")
     ap.add_argument("--duplicates-counter", help="nft rule comment counting forwarded packets that the "
                     "capture holds twice: summary.duplicates_min")
+    ap.add_argument("--bytes-exact", action="store_true",
+                    help="summary.data_bytes_exact: every ok transfer's data bytes must be client_view.bytes "
+                    "(duplicated frames must not be counted twice)")
     ap.add_argument("--require-counter", action="append", default=[],
                     help="rule comment whose counter must be > 0 in any case")
     a = ap.parse_args()
@@ -260,6 +263,8 @@ def main():
             print("mkexpect: %s: duplicates counter %r is %r" % (a.scenario, a.duplicates_counter, n), file=sys.stderr)
             sys.exit(1)
         summary["duplicates_min"] = n
+    if a.bytes_exact:
+        summary["data_bytes_exact"] = True
     for name in a.need_counter:
         if failed and counters.get(name, 0) <= 0:
             print("mkexpect: %s: counter %r is %r but %d transfers failed" % (

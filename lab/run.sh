@@ -348,11 +348,11 @@ $FWD_COUNTER
  {"neg":"EPSV","cmd":"STOR incoming/up-merged.bin","size":1400}]'
 	lab_cap_stop
 	lab_cap_stop_parked
-	mergecap -F pcapng -w "$SDIR/capture.pcapng" "$SDIR/f0.pcap" "$SDIR/f1.pcap"
+	mergecap -F pcapng -I none -w "$SDIR/capture.pcapng" "$SDIR/f0.pcap" "$SDIR/f1.pcap"
 	CAP_EXT=pcapng
 	finish "Two captures on the router, one on each interface (f0 client-facing, f1 server-facing), merged with mergecap into one pcapng with two interfaces. Every forwarded packet is in it twice (once per interface, TTL one lower and other MACs on the far side); the client-side stateful firewall (no helper) drops the server's active SYNs, which are only on f1. vsftpd 425 for the active transfers; passive works." \
 		--active-block drop --need-counter "inbound TCP to client LAN" \
-		--duplicates-counter "forwarded TCP (on f0 and on f1)" \
+		--duplicates-counter "forwarded TCP (on f0 and on f1)" --bytes-exact \
 		--capture-point "router ftpl-fw: tcpdump on f0 and on f1, merged (mergecap)"
 }
 
@@ -369,7 +369,7 @@ $FWD_COUNTER
  {"neg":"PORT","cmd":"RETR small.txt"}]'
 	finish "Duplicated SPAN: tcpdump -i any on the router (Linux cooked capture) sees every forwarded packet twice, arriving on one interface and leaving on the other, like a mirror port that copies both directions of two ports. A passive session that works, then an active transfer whose SYNs the client-side firewall drops (only on f1, once each); vsftpd 425." \
 		--active-block drop --need-counter "inbound TCP to client LAN" \
-		--duplicates-counter "forwarded TCP (on f0 and on f1)" \
+		--duplicates-counter "forwarded TCP (on f0 and on f1)" --bytes-exact \
 		--capture-point "router ftpl-fw: tcpdump -i any (every forwarded packet on f0 and on f1)" \
 		--capture-linktype "$(python3 "$LAB_DIR/mkexpect.py" --linktype-of "$SDIR/capture.pcap")"
 }
@@ -423,7 +423,10 @@ sc_fxp() {
 
 sc_active-slow-connect() {
 	begin active-slow-connect
-	lab_srv_start connect_timeout=60
+	lab_srv_start connect_timeout=60 idle_session_timeout=120
+	# classic exponential SYN backoff in the server (SYNs at 0, 1, 3, 7, 15, 31 s): kernels
+	# >= 6.5 retry linearly (1 s) first unless tcp_syn_linear_timeouts=0
+	lab_srv sysctl -qw net.ipv4.tcp_syn_linear_timeouts=0 2>/dev/null || true
 	fw 'table inet ftpl {
   chain forward {
     type filter hook forward priority filter; policy accept;
