@@ -23,8 +23,9 @@
 LAB_NS_CLI=${LAB_NS_CLI:-ftpl-cli}
 LAB_NS_FW=${LAB_NS_FW:-ftpl-fw}
 LAB_NS_SRV=${LAB_NS_SRV:-ftpl-srv}
-# optional second server namespace (lab_srv2_up), e.g. for FXP between two servers
-LAB_NS_SRV2=${LAB_NS_SRV2:-ftpl-srv2}
+# optional second server namespace (lab_srv2_up), e.g. for FXP between two servers;
+# unset: "${LAB_NS_SRV}2" at the time of use (see lab_ns_srv2)
+LAB_NS_SRV2=${LAB_NS_SRV2:-}
 LAB_SRV2_4=203.0.113.30
 LAB_SRV2_6=fd00:5::30
 LAB_IF_SRV2=s1 LAB_IF_FW_SRV2=f2 LAB_IF_FW_BR=fb
@@ -124,10 +125,13 @@ lab_topo_down() {
 	for ns in "$LAB_NS_CLI" "$LAB_NS_FW" "$LAB_NS_SRV"; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
-	ip netns del "$LAB_NS_SRV2" 2>/dev/null || true
+	ip netns del "$(lab_ns_srv2)" 2>/dev/null || true
 }
 
-# lab_srv2_up: after lab_topo_up, add a second server host $LAB_NS_SRV2 on the server LAN:
+# lab_ns_srv2: the name of the second server namespace ($LAB_NS_SRV2, default ${LAB_NS_SRV}2).
+lab_ns_srv2() { printf '%s\n' "${LAB_NS_SRV2:-${LAB_NS_SRV}2}"; }
+
+# lab_srv2_up: after lab_topo_up, add a second server host $(lab_ns_srv2) on the server LAN:
 # in $LAB_NS_FW the server-facing f1 and a new veth f2 become ports of a bridge fb that
 # takes over f1's addresses (203.0.113.1/24, fd00:5::1/64), so
 #   ftpl-srv  s0 203.0.113.20  fd00:5::20   and   ftpl-srv2 s1 203.0.113.30  fd00:5::30
@@ -135,7 +139,8 @@ lab_topo_down() {
 # client's is routed through fb).  tcpdump on fb (promiscuous) sees every frame of the
 # server LAN once: routed ones and bridged ones.
 lab_srv2_up() {
-	local fw=$LAB_NS_FW ns=$LAB_NS_SRV2
+	local fw=$LAB_NS_FW ns
+	ns=$(lab_ns_srv2)
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \

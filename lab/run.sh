@@ -405,7 +405,7 @@ sc_fxp() {
 	lab_srv_start pasv_promiscuous=YES port_promiscuous=YES
 	lab_srv_conf_json >"$SDIR/vsftpdA.json"
 	lab_srv_park
-	LAB_NS_SRV=$LAB_NS_SRV2 lab_srv_start pasv_promiscuous=YES port_promiscuous=YES
+	LAB_NS_SRV=$(lab_ns_srv2) lab_srv_start pasv_promiscuous=YES port_promiscuous=YES
 	lab_srv_conf_json >"$SDIR/vsftpdB.json"
 	capture "$LAB_IF_FW_BR"
 	printf '%s\n' '[
