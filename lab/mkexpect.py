@@ -40,8 +40,17 @@ Flags (transfers[].flags, sorted; [] = none expected), from what the lab knows:
   tls ................. the session did AUTH TLS
   multiline-reply ..... the negotiation reply had more than one line
   229-for-pasv / 227-for-epsv  the reply code did not match the command
-  synack-not-captured . --one-way connector: the capture keeps only the connector's
+  synack-not-captured, one-sided
+                        --one-way connector: the capture keeps only the connector's
                         packets of each data connection; added to every established one
+  duplicate-frames .... --duplicates-counter: every packet the router forwarded is captured
+                        twice; added to every established data connection and every
+                        established control connection (sessions[].flags)
+Session flags: tls; blocked (+ control-reset when the router answered with a RST) for a
+control connection that was never established; duplicate-frames (see above).
+Summary (only what applies): one_sided, one_sided_conns, duplicates_min, data_bytes_exact,
+blocked (count of blocked control connections), superseded (count), flags (run-wide:
+one-sided, duplicate-frames).
 Evidence (transfers[].evidence): substrings the verdict's reason must contain:
   the final reply code for ok ("226"; nothing under TLS), "425" when the server said so,
   "RST" for reset, "ICMP" for unreachable, the reply code for refused, and
@@ -80,7 +89,7 @@ def is_private(ip):
     return ip.is_private or ip.is_unspecified or ip.is_loopback or ip.is_link_local
 
 
-def flags_for(t, ctl, conf, later_neg, one_way):
+def flags_for(t, ctl, conf, later_neg, one_way, dup_forwarded):
     fl = set()
     if ctl.get("tls"):
         fl.add("tls")
@@ -112,8 +121,12 @@ def flags_for(t, ctl, conf, later_neg, one_way):
             fl.add("active-source-not-20")
     if dc == "not-attempted" and later_neg:
         fl.add("superseded")
-    if one_way == "connector" and dc in ("connected", "accepted", "fxp") and (t.get("final_reply") or "").startswith("2"):
+    established = dc in ("connected", "accepted", "fxp") and (t.get("final_reply") or "").startswith("2")
+    if one_way == "connector" and established:
         fl.add("synack-not-captured")
+        fl.add("one-sided")
+    if dup_forwarded and established:
+        fl.add("duplicate-frames")
     return sorted(fl)
 
 
@@ -214,9 +227,16 @@ def main():
         if sv == "unknown":
             print("mkexpect: %s: control connection %s: %r" % (a.scenario, ctl["server"], conn), file=sys.stderr)
             sys.exit(1)
+        sfl = set(["tls"] if ctl["tls"] else [])
+        if sv:
+            sfl.add("blocked")
+            if sv == "reset":
+                sfl.add("control-reset")
+        elif a.duplicates_counter:
+            sfl.add("duplicate-frames")
         sessions.append({"client": ctl["client"], "server": ctl["server"],
                          "tls": ctl["tls"], "vsftpd": conf, "verdict": sv,
-                         "flags": ["tls"] if ctl["tls"] else [],
+                         "flags": sorted(sfl),
                          "client_view": {"connect": conn, "connect_elapsed": ctl.get("connect_elapsed")}})
         for ti, t in enumerate(rec["transfers"]):
             v = verdict(t, a.active_block)
@@ -227,7 +247,8 @@ def main():
                 "command": (t.get("command") if t.get("data_conn") not in (None, "not-attempted")
                             and not a.hide_negotiation else None),
                 "verdict": v,
-                "flags": flags_for(t, ctl, conf, ti + 1 < len(rec["transfers"]), a.one_way),
+                "flags": flags_for(t, ctl, conf, ti + 1 < len(rec["transfers"]), a.one_way,
+                                   bool(a.duplicates_counter)),
                 "evidence": evidence_for(t, v, ctl, a.one_way),
                 "session": si,
                 "client_view": {
@@ -255,8 +276,19 @@ def main():
                   file=sys.stderr)
             sys.exit(1)
     summary = {}
+    sflags = set()
     if a.one_way:
         summary["one_sided"] = True
+        summary["one_sided_conns"] = sum(1 for t in transfers if "one-sided" in t["flags"])
+        sflags.add("one-sided")
+    if a.duplicates_counter:
+        sflags.add("duplicate-frames")
+    blocked = sum(1 for x in sessions if x["verdict"])
+    if blocked:
+        summary["blocked"] = blocked
+    superseded = sum(1 for t in transfers if "superseded" in t["flags"])
+    if superseded:
+        summary["superseded"] = superseded
     if a.duplicates_counter:
         n = counters.get(a.duplicates_counter, 0)
         if n <= 0:
@@ -265,6 +297,8 @@ def main():
         summary["duplicates_min"] = n
     if a.bytes_exact:
         summary["data_bytes_exact"] = True
+    if sflags:
+        summary["flags"] = sorted(sflags)
     for name in a.need_counter:
         if failed and counters.get(name, 0) <= 0:
             print("mkexpect: %s: counter %r is %r but %d transfers failed" % (
