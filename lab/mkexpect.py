@@ -42,7 +42,10 @@ Flags (transfers[].flags, sorted; [] = none expected), from what the lab knows:
   229-for-pasv / 227-for-epsv  the reply code did not match the command
   synack-not-captured, one-sided
                         --one-way connector: the capture keeps only the connector's
-                        packets of each data connection; added to every established one
+                        packets of each data connection; both added to every established one.
+                        --one-way client: only the client's packets: one-sided on every
+                        established one, synack-not-captured on the passive ones (where the
+                        client connects; in active mode the client's SYN-ACK is captured)
   duplicate-frames .... --duplicates-counter: every packet the router forwarded is captured
                         twice; added to every established data connection and every
                         established control connection (sessions[].flags)
@@ -54,7 +57,7 @@ one-sided, duplicate-frames).
 Evidence (transfers[].evidence): substrings the verdict's reason must contain:
   the final reply code for ok ("226"; nothing under TLS), "425" when the server said so,
   "RST" for reset, "ICMP" for unreachable, the reply code for refused, and
-  "SYN-ACK not captured" with --one-way.
+  "SYN-ACK not captured" where synack-not-captured is expected.
 """
 import argparse
 import ipaddress
@@ -122,9 +125,10 @@ def flags_for(t, ctl, conf, later_neg, one_way, dup_forwarded):
     if dc == "not-attempted" and later_neg:
         fl.add("superseded")
     established = dc in ("connected", "accepted", "fxp") and (t.get("final_reply") or "").startswith("2")
-    if one_way == "connector" and established:
-        fl.add("synack-not-captured")
+    if one_way and established:
         fl.add("one-sided")
+        if one_way == "connector" or (one_way == "client" and t["mode"] == "passive"):
+            fl.add("synack-not-captured")
     if dup_forwarded and established:
         fl.add("duplicate-frames")
     return sorted(fl)
@@ -136,7 +140,7 @@ def evidence_for(t, v, ctl, one_way):
     if v == "ok":
         if not ctl.get("tls"):
             ev.append(code(t.get("final_reply")))
-        if one_way == "connector":
+        if one_way == "connector" or (one_way == "client" and t["mode"] == "passive"):
             ev.append("SYN-ACK not captured")
     elif v == "refused":
         ev.append(code(t.get("negotiation_reply")))
@@ -204,8 +208,9 @@ def main():
     ap.add_argument("--capture-linktype", default="ether")
     ap.add_argument("--interleaved", action="store_true",
                     help="sessions ran at the same time: order transfers by the client's clock")
-    ap.add_argument("--one-way", choices=["connector"],
-                    help="the capture keeps only the connector's packets of every data connection")
+    ap.add_argument("--one-way", choices=["connector", "client"],
+                    help="the capture keeps only the connector's (or the client's) packets of every "
+                    "data connection")
     ap.add_argument("--duplicates-counter", help="nft rule comment counting forwarded packets that the "
                     "capture holds twice: summary.duplicates_min")
     ap.add_argument("--bytes-exact", action="store_true",

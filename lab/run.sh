@@ -10,7 +10,7 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=${LAB_OUT:-$(cd "$LAB_DIR/.." && pwd)/testdata/pcaps}
 ALL=(passive-ok active-ok active-drop active-reject-rst active-reject-icmp passive-range-drop
 	active-helper ipv6-ext ftps misc-refused curl-mixed
-	one-way merged-2if span-dup control-blocked fxp active-slow-connect)
+	one-way one-way-client merged-2if span-dup control-blocked fxp active-slow-connect)
 
 SCEN= SDIR= NSESS=0 CAP_EXT=pcap
 MK_ARGS=()
@@ -329,6 +329,24 @@ sc_one-way() {
  {"neg":"EPRT","cmd":"STOR incoming/up-oneway2.bin","size":700,"port":50011}]'
 	finish "One-way capture point: no firewall, every transfer works, but the capture (router, f1, tcpdump filter '$(cat "$SDIR/filter.txt")') keeps the control connection in both directions and, of each data connection, only the packets of the side that connected (passive: the client's; active: the server's). The listener's SYN-ACK, data and ACKs are missing; the connection is proven by the connector's ACK/data and the 226." \
 		--one-way connector
+}
+
+sc_one-way-client() {
+	begin one-way-client
+	lab_srv_start
+	# control connection both ways; of every data connection only the client's packets
+	LAB_CAP_FILTER="tcp port 21 or (src host $LAB_CLI4 and dst host $S4)"
+	printf '%s\n' "$LAB_CAP_FILTER" >"$SDIR/filter.txt"
+	capture
+	LAB_CAP_FILTER=
+	session "$S4" '[
+ {"neg":"PASV","cmd":"RETR small.txt"},
+ {"neg":"EPSV","cmd":"STOR incoming/up-oneway-c.bin","size":1100},
+ {"neg":"PORT","cmd":"RETR data.bin"},
+ {"neg":"EPRT","cmd":"STOR incoming/up-oneway-c2.bin","size":900},
+ {"neg":"PORT","cmd":"LIST"}]'
+	finish "One-way capture point, the other way round for active mode: no firewall, every transfer works, but the capture (router, f1, tcpdump filter '$(cat "$SDIR/filter.txt")') keeps the control connection in both directions and, of each data connection, only the client's packets. Passive: the client connects, so the server's SYN-ACK, data and ACKs are missing. Active: the client is the listener: its SYN-ACK, ACKs and (STOR) data are captured, the server's SYN, data and ACKs are not." \
+		--one-way client
 }
 
 sc_merged-2if() {
