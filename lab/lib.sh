@@ -44,6 +44,7 @@ LAB_VSFTPD_PID=
 LAB_VSFTPD_PARKED=()
 LAB_CAP_PID=
 LAB_CAP_ERR=
+LAB_CAP_ERRS=()
 LAB_WORK=${LAB_WORK:-}
 
 lab_log() { printf '[lab] %s\n' "$*" >&2; }
@@ -328,10 +329,13 @@ print(json.dumps(out, sort_keys=True))'
 lab_cap_start() {
 	local file=$1 ifc=${2:-$LAB_IF_FW_SRV} ns=${3:-$LAB_NS_FW} i
 	lab_cap_stop
-	LAB_CAP_ERR=$LAB_WORK/tcpdump.$$.err
+	LAB_CAP_ERR=$LAB_WORK/tcpdump.$$.$(basename "$file").err
 	: >"$LAB_CAP_ERR"
+	LAB_CAP_ERRS+=("$LAB_CAP_ERR")
 	# shellcheck disable=SC2086 # LAB_CAP_FILTER: optional BPF expression (one word)
-	ip netns exec "$ns" tcpdump -i "$ifc" -n -s 262144 -U --immediate-mode -Z root -w "$file" \
+	# -B: a 32 MiB kernel buffer; with the default 2 MiB and -s 262144 the ring holds only a
+	# few frames and bursts are lost (seen with -i any: "17 packets dropped by kernel")
+	ip netns exec "$ns" tcpdump -i "$ifc" -n -s 262144 -B "${LAB_CAP_BUFFER_KIB:-32768}" -U --immediate-mode -Z root -w "$file" \
 		${LAB_CAP_FILTER:+"$LAB_CAP_FILTER"} 2>"$LAB_CAP_ERR" &
 	LAB_CAP_PID=$!
 	for i in $(seq 50); do
@@ -349,6 +353,18 @@ lab_cap_stop() {
 	kill -INT "$LAB_CAP_PID" 2>/dev/null || true
 	wait "$LAB_CAP_PID" 2>/dev/null || true
 	LAB_CAP_PID=
+}
+
+# lab_cap_dropped: after the captures stopped, the sum of "N packets dropped by kernel" that
+# tcpdump reported for every capture started since the last call (0 = complete captures).
+lab_cap_dropped() {
+	local f n=0 d
+	for f in "${LAB_CAP_ERRS[@]}"; do
+		d=$(sed -n 's/^\([0-9][0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$f" 2>/dev/null | tail -1)
+		n=$((n + ${d:-0}))
+	done
+	LAB_CAP_ERRS=()
+	echo "$n"
 }
 
 # lab_cap_park: keep the running capture going while lab_cap_start starts another one

@@ -20,6 +20,7 @@ begin() {
 	lab_cap_stop
 	lab_srv_stop
 	SDIR=$LAB_WORK/$SCEN
+	LAB_CAP_ERRS=()
 	rm -rf "$SDIR"
 	mkdir -p "$SDIR"
 	lab_cap_stop_parked
@@ -81,6 +82,9 @@ finish() {
 	shift
 	lab_cap_stop
 	lab_cap_stop_parked
+	local dropped
+	dropped=$(lab_cap_dropped)
+	[ "$dropped" = 0 ] || lab_die "$SCEN: tcpdump lost $dropped packets (kernel drops): the capture is incomplete"
 	lab_fw_counters >"$SDIR/counters.json"
 	python3 "$LAB_DIR/mkexpect.py" --scenario "$SCEN" --description "$desc" \
 		--capture "lab-$SCEN.$CAP_EXT" --capture-if "$CAP_IF" --counters "$SDIR/counters.json" \
