@@ -218,6 +218,9 @@ def main():
     ap.add_argument("--bytes-exact", action="store_true",
                     help="summary.data_bytes_exact: every ok transfer's data bytes must be client_view.bytes "
                     "(duplicated frames must not be counted twice)")
+    ap.add_argument("--add-evidence", action="append", default=[], metavar="N=TEXT",
+                    help="transfer N (0-based, final order) must also have TEXT in its reason (e.g. a SYN "
+                    "count the firewall counters prove)")
     ap.add_argument("--require-counter", action="append", default=[],
                     help="rule comment whose counter must be > 0 in any case")
     a = ap.parse_args()
@@ -275,6 +278,9 @@ def main():
             transfers.append((t.get("t_abs", 0) if a.interleaved else 0, len(transfers), out))
     transfers = [x[2] for x in sorted(transfers, key=lambda x: (x[0], x[1]))]
 
+    for spec in a.add_evidence:
+        i, _, text = spec.partition("=")
+        transfers[int(i)]["evidence"].append(text)
     failed = [t for t in transfers if t["verdict"] in ("dropped", "reset", "unreachable")]
     failed += [s for s in sessions if s["verdict"]]
     for name in a.require_counter:

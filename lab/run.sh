@@ -462,9 +462,12 @@ sc_active-slow-connect() {
  {"neg":"PASV","cmd":"LIST"}]'
 	python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transfers"][0]; sys.exit(0 if t["data_conn"]=="accepted" and t["accept_elapsed"]>=25 else 1)' \
 		"$SDIR/records1.json" || lab_die "$SCEN: the active connection was not late"
+	# every server SYN to port 50020 went through one of the two rules: the first 5 dropped, then 1
+	local syns
+	syns=$(lab_fw_counters | python3 -c 'import json,sys; c=json.load(sys.stdin); print(sum(v for k,v in c.items() if "SYNs to client port 50020" in k))')
 	finish "A slow server connect in active mode: the router drops the server's first 5 SYNs to the client's data port (nft quota), vsftpd (connect_timeout=60) keeps retrying with Linux's backoff, and the 6th SYN, about 31 s after RETR, gets through: the data connection is established late and the transfer completes (226). A passive LIST follows." \
 		--require-counter "first server SYNs to client port 50020 (5 x 60 bytes)" \
-		--require-counter "later server SYNs to client port 50020"
+		--require-counter "later server SYNs to client port 50020" --add-evidence "0=$syns SYNs"
 }
 
 main() {
