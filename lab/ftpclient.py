@@ -7,14 +7,30 @@ connection *from the client's point of view* (connect() result, accept() result)
 These records are the ground truth the expect files are built from.
 
 usage: ftpclient.py --host ADDR [--port 21] [--tls] --plan PLAN.json --out RECORDS.json
+       ftpclient.py --host A --host2 B --plan FXP-PLAN.json --out A.json --out2 B.json
+
+When the control connection itself cannot be established (SYNs dropped, RST, ICMP),
+the records say so ("control": {"connect": "connect-timeout" | "ECONNREFUSED" |
+"EHOSTUNREACH" ...}, no transfers) and the exit status is still 0.
 
 PLAN.json is a list of steps:
   {"neg": "PASV"|"EPSV"|"PORT"|"EPRT", "cmd": "LIST" | "RETR small.txt" | "STOR incoming/x.bin" | null,
    "size": 2048,                 # STOR: bytes to send
    "addr": "198.51.100.10",      # PORT/EPRT: advertise this address instead of our own
    "port": 40001,                # PORT/EPRT: advertise this port (listen on it when it is ours)
-   "no_listen": true}            # PORT/EPRT: do not listen at all (the endpoint is bogus)
+   "no_listen": true,            # PORT/EPRT: do not listen at all (the endpoint is bogus)
+   "accept_wait": 60}            # PORT/EPRT: seconds to wait for the server's data connection
 cmd null means: negotiate only, never open the data connection (not-attempted).
+
+FXP-PLAN.json (two control connections, to A = --host and B = --host2, both logged in):
+  {"fxp": "pasv-src", "src": "small.txt", "dst": "incoming/x.txt"}
+        PASV to A (the source), PORT <A's endpoint> to B, RETR src on A, STOR dst on B:
+        B connects to A, A sends the file to B.
+  {"fxp": "pasv-dst", "src": "small.txt", "dst": "incoming/y.txt"}
+        PASV to B (the destination), PORT <B's endpoint> to A, STOR dst on B, RETR src on A:
+        A connects to B.
+  The client never touches the data connection; each server's 150/226 tell whether it
+  worked ("data_conn": "fxp", "fxp_peer": the other server).
 """
 import argparse
 import errno
@@ -115,7 +131,7 @@ class Client:
         cmdline = step.get("cmd")
         rec = {"negotiation": neg, "mode": "passive" if neg in ("PASV", "EPSV") else "active",
                "command": cmdline.split()[0].upper() if cmdline else None, "command_line": cmdline,
-               "t_start": round(time.time() - self.t0, 3)}
+               "t_start": round(time.time() - self.t0, 3), "t_abs": round(time.time(), 6)}
         if rec["mode"] == "passive":
             self.passive(step, rec, neg, cmdline)
         else:
@@ -186,7 +202,7 @@ class Client:
         self.note("C", cmdline)
         self.ftp.putcmd(cmdline)
         # wait for whichever comes first: the server's data connection or a reply
-        deadline = time.time() + ACCEPT_WAIT
+        deadline = time.time() + float(step.get("accept_wait", ACCEPT_WAIT))
         conn = None
         while time.time() < deadline:
             rd, _, _ = select.select([lst, self.ftp.sock], [], [], max(0.0, deadline - time.time()))
@@ -199,6 +215,7 @@ class Client:
                 break
         if conn is None:
             rec.setdefault("data_conn", "no-connection")
+        rec["accept_elapsed"] = round(time.time() - (deadline - float(step.get("accept_wait", ACCEPT_WAIT))), 3)
         r = self.reply()
         rec["command_reply"] = r
         if conn is not None and r.startswith("1"):
@@ -216,6 +233,68 @@ class Client:
         self.ftp.close()
 
 
+def fxp_step(a, b, step):
+    """One server-to-server transfer: src on a (RETR), dst on b (STOR); see the docstring."""
+    src, dst, kind = step["src"], step["dst"], step["fxp"]
+    lis, con = (a, b) if kind == "pasv-src" else (b, a)
+    now = time.time()
+    rl = {"negotiation": "PASV", "mode": "passive", "t_start": round(now - lis.t0, 3), "t_abs": round(now, 6)}
+    r = lis.cmd("PASV")
+    rl["negotiation_reply"] = r
+    rl["negotiation_accepted"] = r.startswith("2")
+    m = re.search(r"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)", r)
+    h = ".".join(m.group(i) for i in range(1, 5))
+    p = int(m.group(5)) * 256 + int(m.group(6))
+    rl["endpoint"] = lis.fmt(h, p)
+    now = time.time()
+    rc = {"negotiation": "PORT", "mode": "active", "t_start": round(now - con.t0, 3), "t_abs": round(now, 6),
+          "endpoint": con.fmt(h, p)}
+    r = con.cmd("PORT %s,%d,%d" % (h.replace(".", ","), p >> 8, p & 0xFF))
+    rc["negotiation_reply"] = r
+    rc["negotiation_accepted"] = r.startswith("2")
+    if not (rl["negotiation_accepted"] and rc["negotiation_accepted"]):
+        raise SystemExit("FXP negotiation refused: %r %r" % (rl, rc))
+    lcmd, ccmd = ("RETR " + src, "STOR " + dst) if lis is a else ("STOR " + dst, "RETR " + src)
+    for rec, line, other in ((rl, lcmd, con), (rc, ccmd, lis)):
+        rec.update({"command": line.split()[0], "command_line": line, "data_conn": "fxp",
+                    "fxp_peer": other.peer, "bytes": None})
+    # the listener first (it waits in accept()), then the connector, which connects and answers 150
+    lis.note("C", lcmd)
+    lis.ftp.putcmd(lcmd)
+    rc["command_reply"] = con.cmd(ccmd)
+    rl["command_reply"] = lis.reply()
+    for rec, c in ((rl, lis), (rc, con)):
+        if rec["command_reply"].startswith("1"):
+            rec["final_reply"] = c.reply()
+    return (rl, rc) if lis is a else (rc, rl)
+
+
+def local_addr(host, port):
+    """The source address the kernel picks for host (a UDP socket sends nothing)."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    try:
+        s.connect((host, port))
+        return s.getsockname()[0]
+    finally:
+        s.close()
+
+
+def connect(host, port, tls, timeout):
+    """Client(...) or, when the control connection fails, a record of why."""
+    t = time.time()
+    try:
+        return Client(host, port, tls, timeout=timeout), None
+    except socket.timeout:
+        err = "connect-timeout"
+    except OSError as e:
+        err = errno.errorcode.get(e.errno, str(e.errno))
+    fmt = Client.fmt
+    return None, {"control": {"client": local_addr(host, port), "server": fmt(host, port), "tls": tls,
+                              "connect": err, "connect_elapsed": round(time.time() - t, 3)},
+                  "transfers": [], "transcript": []}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", required=True)
@@ -223,16 +302,44 @@ def main():
     ap.add_argument("--tls", action="store_true")
     ap.add_argument("--plan", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--host2", help="FXP: the second server")
+    ap.add_argument("--out2", help="FXP: records of the control connection to --host2")
+    ap.add_argument("--connect-timeout", type=float, default=20,
+                    help="control connection: give up after this many seconds")
     a = ap.parse_args()
     plan = json.load(open(a.plan))
-    c = Client(a.host, a.port, a.tls)
+    if a.host2:
+        ca, cb = Client(a.host, a.port, a.tls), Client(a.host2, a.port, a.tls)
+        ca.login()
+        cb.login()
+        ra, rb = [], []
+        for step in plan:
+            x, y = fxp_step(ca, cb, step)
+            ra.append(x)
+            rb.append(y)
+        for c, recs, out in ((ca, ra, a.out), (cb, rb, a.out2)):
+            c.quit()
+            json.dump({"control": {"client": c.local, "server": c.fmt(c.host, a.port), "tls": a.tls,
+                                   "connect": "connected"},
+                       "transfers": recs, "transcript": c.log}, open(out, "w"), indent=1)
+            for r in recs:
+                print("%s %-4s %-22s %-5s fxp peer %s: %s" % (c.host, r["negotiation"], r["endpoint"], r["command"],
+                                                             r["fxp_peer"], (r.get("final_reply") or r.get("command_reply")).splitlines()[0]),
+                      file=sys.stderr)
+        return
+    c, failed = connect(a.host, a.port, a.tls, a.connect_timeout)
+    if failed:
+        json.dump(failed, open(a.out, "w"), indent=1)
+        print("control connection to %s: %s" % (failed["control"]["server"], failed["control"]["connect"]),
+              file=sys.stderr)
+        return
     c.login()
     recs = []
     for step in plan:
         recs.append(c.run_step(step))
     c.quit()
     out = {"control": {"client": c.local, "server": c.fmt(a.host, a.port),
-                       "tls": a.tls},
+                       "tls": a.tls, "connect": "connected"},
            "transfers": recs, "transcript": c.log}
     json.dump(out, open(a.out, "w"), indent=1)
     for r in recs:

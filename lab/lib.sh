@@ -18,9 +18,17 @@
 #             f1 203.0.113.1/24    fd00:5::1/64    (forwarding on)
 #   ftpl-srv  s0 203.0.113.20/24   fd00:5::20/64   default via 203.0.113.1 / fd00:5::1
 
-LAB_NS_CLI=ftpl-cli
-LAB_NS_FW=ftpl-fw
-LAB_NS_SRV=ftpl-srv
+# Namespace names can be preset in the environment (e.g. LAB_NS_CLI=ftpk-cli ...) so
+# several labs run side by side; scripts may also set them after sourcing.
+LAB_NS_CLI=${LAB_NS_CLI:-ftpl-cli}
+LAB_NS_FW=${LAB_NS_FW:-ftpl-fw}
+LAB_NS_SRV=${LAB_NS_SRV:-ftpl-srv}
+# optional second server namespace (lab_srv2_up), e.g. for FXP between two servers;
+# unset: "${LAB_NS_SRV}2" at the time of use (see lab_ns_srv2)
+LAB_NS_SRV2=${LAB_NS_SRV2:-}
+LAB_SRV2_4=203.0.113.30
+LAB_SRV2_6=fd00:5::30
+LAB_IF_SRV2=s1 LAB_IF_FW_SRV2=f2 LAB_IF_FW_BR=fb
 LAB_CLI4=198.51.100.10
 LAB_CLI6=fd00:c::10
 LAB_FW_CLI4=198.51.100.1
@@ -33,8 +41,10 @@ LAB_IF_CLI=c0 LAB_IF_FW_CLI=f0 LAB_IF_FW_SRV=f1 LAB_IF_SRV=s0
 LAB_DIR=${LAB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 
 LAB_VSFTPD_PID=
+LAB_VSFTPD_PARKED=()
 LAB_CAP_PID=
 LAB_CAP_ERR=
+LAB_CAP_ERRS=()
 LAB_WORK=${LAB_WORK:-}
 
 lab_log() { printf '[lab] %s\n' "$*" >&2; }
@@ -116,6 +126,72 @@ lab_topo_down() {
 	for ns in "$LAB_NS_CLI" "$LAB_NS_FW" "$LAB_NS_SRV"; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	ip netns del "$(lab_ns_srv2)" 2>/dev/null || true
+}
+
+# lab_ns_srv2: the name of the second server namespace ($LAB_NS_SRV2, default ${LAB_NS_SRV}2).
+lab_ns_srv2() { printf '%s\n' "${LAB_NS_SRV2:-${LAB_NS_SRV}2}"; }
+
+# lab_srv2_up: after lab_topo_up, add a second server host $(lab_ns_srv2) on the server LAN:
+# in $LAB_NS_FW the server-facing f1 and a new veth f2 become ports of a bridge fb that
+# takes over f1's addresses (203.0.113.1/24, fd00:5::1/64), so
+#   ftpl-srv  s0 203.0.113.20  fd00:5::20   and   ftpl-srv2 s1 203.0.113.30  fd00:5::30
+# share one L2 segment (traffic between them is bridged in the router namespace, the
+# client's is routed through fb).  tcpdump on fb (promiscuous) sees every frame of the
+# server LAN once: routed ones and bridged ones.
+lab_srv2_up() {
+	local fw=$LAB_NS_FW ns
+	ns=$(lab_ns_srv2)
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 >/dev/null
+	ip link add "$LAB_IF_SRV2" netns "$ns" type veth peer name "$LAB_IF_FW_SRV2" netns "$fw"
+	ip -n "$fw" addr flush dev "$LAB_IF_FW_SRV"
+	ip -n "$fw" link add "$LAB_IF_FW_BR" type bridge stp_state 0 forward_delay 0
+	ip -n "$fw" link set "$LAB_IF_FW_SRV" master "$LAB_IF_FW_BR"
+	ip -n "$fw" link set "$LAB_IF_FW_SRV2" master "$LAB_IF_FW_BR"
+	ip netns exec "$fw" sysctl -qw "net.ipv6.conf.$LAB_IF_FW_BR.accept_dad=0" >/dev/null 2>&1 || true
+	ip -n "$fw" addr add "$LAB_FW_SRV4/24" dev "$LAB_IF_FW_BR"
+	ip -n "$fw" addr add "$LAB_FW_SRV6/64" dev "$LAB_IF_FW_BR" nodad
+	ip -n "$ns" addr add "$LAB_SRV2_4/24" dev "$LAB_IF_SRV2"
+	ip -n "$ns" addr add "$LAB_SRV2_6/64" dev "$LAB_IF_SRV2" nodad
+	_lab_nooffload "$ns" "$LAB_IF_SRV2"
+	_lab_nooffload "$fw" "$LAB_IF_FW_SRV2"
+	ip -n "$fw" link set "$LAB_IF_FW_SRV2" up
+	ip -n "$fw" link set "$LAB_IF_FW_BR" up
+	ip -n "$ns" link set "$LAB_IF_SRV2" up
+	ip -n "$ns" route add default via "$LAB_FW_SRV4"
+	ip -n "$ns" -6 route add default via "$LAB_FW_SRV6"
+	local i
+	for i in $(seq 20); do
+		if ip netns exec "$LAB_NS_CLI" ping -c1 -W1 -q "$LAB_SRV2_4" >/dev/null 2>&1 &&
+			ip netns exec "$LAB_NS_CLI" ping -c1 -W1 -q "$LAB_SRV4" >/dev/null 2>&1 &&
+			ip netns exec "$LAB_NS_SRV" ping -c1 -W1 -q "$LAB_SRV2_4" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	lab_log "warning: warm-up ping over the bridge failed"
+}
+
+# lab_srv_park: keep the running vsftpd ($LAB_VSFTPD_PID) running while the next
+# lab_srv_start starts another instance (e.g. in $LAB_NS_SRV2 for FXP); parked instances
+# are stopped by lab_srv_stop_parked and by lab_cleanup.
+lab_srv_park() {
+	[ -n "$LAB_VSFTPD_PID" ] || return 0
+	LAB_VSFTPD_PARKED+=("$LAB_VSFTPD_PID")
+	LAB_VSFTPD_PID=
+}
+
+lab_srv_stop_parked() {
+	local p
+	for p in "${LAB_VSFTPD_PARKED[@]}"; do
+		pkill -TERM -P "$p" 2>/dev/null || true
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	LAB_VSFTPD_PARKED=()
 }
 
 # lab_wait_listen <ns> <tcp-port> [timeout-s]: wait until something listens on the port.
@@ -249,13 +325,18 @@ print(json.dumps(out, sort_keys=True))'
 }
 
 # lab_cap_start <file.pcap> [iface] [ns]: tcpdump (in ftpl-fw on f1 by default);
-# returns when tcpdump is listening.
+# returns when tcpdump is listening.  LAB_CAP_FILTER, when set, is passed as the filter.
 lab_cap_start() {
 	local file=$1 ifc=${2:-$LAB_IF_FW_SRV} ns=${3:-$LAB_NS_FW} i
 	lab_cap_stop
-	LAB_CAP_ERR=$LAB_WORK/tcpdump.$$.err
+	LAB_CAP_ERR=$LAB_WORK/tcpdump.$$.$(basename "$file").err
 	: >"$LAB_CAP_ERR"
-	ip netns exec "$ns" tcpdump -i "$ifc" -n -s 262144 -U --immediate-mode -Z root -w "$file" 2>"$LAB_CAP_ERR" &
+	LAB_CAP_ERRS+=("$LAB_CAP_ERR")
+	# shellcheck disable=SC2086 # LAB_CAP_FILTER: optional BPF expression (one word)
+	# -B: a 32 MiB kernel buffer; with the default 2 MiB and -s 262144 the ring holds only a
+	# few frames and bursts are lost (seen with -i any: "17 packets dropped by kernel")
+	ip netns exec "$ns" tcpdump -i "$ifc" -n -s 262144 -B "${LAB_CAP_BUFFER_KIB:-32768}" -U --immediate-mode -Z root -w "$file" \
+		${LAB_CAP_FILTER:+"$LAB_CAP_FILTER"} 2>"$LAB_CAP_ERR" &
 	LAB_CAP_PID=$!
 	for i in $(seq 50); do
 		grep -q 'listening on' "$LAB_CAP_ERR" && return 0
@@ -274,11 +355,43 @@ lab_cap_stop() {
 	LAB_CAP_PID=
 }
 
+# lab_cap_dropped: after the captures stopped, the sum of "N packets dropped by kernel" that
+# tcpdump reported for every capture started since the last call (0 = complete captures).
+lab_cap_dropped() {
+	local f n=0 d
+	for f in "${LAB_CAP_ERRS[@]}"; do
+		d=$(sed -n 's/^\([0-9][0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$f" 2>/dev/null | tail -1)
+		n=$((n + ${d:-0}))
+	done
+	LAB_CAP_ERRS=()
+	echo "$n"
+}
+
+# lab_cap_park: keep the running capture going while lab_cap_start starts another one
+# (several interfaces captured at once); lab_cap_stop_parked stops the parked ones.
+LAB_CAP_PARKED=()
+lab_cap_park() {
+	[ -n "$LAB_CAP_PID" ] || return 0
+	LAB_CAP_PARKED+=("$LAB_CAP_PID")
+	LAB_CAP_PID=
+}
+
+lab_cap_stop_parked() {
+	local p
+	[ ${#LAB_CAP_PARKED[@]} -gt 0 ] || return 0
+	sleep 0.3
+	for p in "${LAB_CAP_PARKED[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+	for p in "${LAB_CAP_PARKED[@]}"; do wait "$p" 2>/dev/null || true; done
+	LAB_CAP_PARKED=()
+}
+
 # lab_cleanup: stop capture + vsftpd, delete namespaces, remove the work dir
 # (kept when LAB_KEEP=1).
 lab_cleanup() {
 	lab_cap_stop
+	lab_cap_stop_parked
 	lab_srv_stop
+	lab_srv_stop_parked
 	lab_topo_down
 	if [ -n "$LAB_WORK" ] && [ "${LAB_KEEP:-0}" != 1 ]; then rm -rf "$LAB_WORK"; fi
 }

@@ -9,9 +9,10 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LAB_DIR/lib.sh"
 OUT=${LAB_OUT:-$(cd "$LAB_DIR/.." && pwd)/testdata/pcaps}
 ALL=(passive-ok active-ok active-drop active-reject-rst active-reject-icmp passive-range-drop
-	active-helper ipv6-ext ftps misc-refused curl-mixed)
+	active-helper ipv6-ext ftps misc-refused curl-mixed
+	one-way one-way-client merged-2if span-dup control-blocked fxp active-slow-connect)
 
-SCEN= SDIR= NSESS=0
+SCEN= SDIR= NSESS=0 CAP_EXT=pcap
 MK_ARGS=()
 
 begin() {
@@ -19,10 +20,15 @@ begin() {
 	lab_cap_stop
 	lab_srv_stop
 	SDIR=$LAB_WORK/$SCEN
+	LAB_CAP_ERRS=()
 	rm -rf "$SDIR"
 	mkdir -p "$SDIR"
+	lab_cap_stop_parked
+	lab_srv_stop_parked
 	NSESS=0
 	MK_ARGS=()
+	CAP_EXT=pcap
+	LAB_CAP_FILTER=
 	lab_log "=== $SCEN"
 	lab_topo_up
 	rm -rf "$LAB_WORK/ftproot"
@@ -75,17 +81,25 @@ finish() {
 	local desc=$1
 	shift
 	lab_cap_stop
+	lab_cap_stop_parked
+	local dropped
+	dropped=$(lab_cap_dropped)
+	[ "$dropped" = 0 ] || lab_die "$SCEN: tcpdump lost $dropped packets (kernel drops): the capture is incomplete"
 	lab_fw_counters >"$SDIR/counters.json"
 	python3 "$LAB_DIR/mkexpect.py" --scenario "$SCEN" --description "$desc" \
-		--capture "lab-$SCEN.pcap" --capture-if "$CAP_IF" --counters "$SDIR/counters.json" \
+		--capture "lab-$SCEN.$CAP_EXT" --capture-if "$CAP_IF" --counters "$SDIR/counters.json" \
 		--out "$SDIR/expect.json" "${MK_ARGS[@]}" "$@"
 	mkdir -p "$OUT"
-	cp "$SDIR/capture.pcap" "$OUT/lab-$SCEN.pcap"
+	cp "$SDIR/capture.$CAP_EXT" "$OUT/lab-$SCEN.$CAP_EXT"
 	cp "$SDIR/expect.json" "$OUT/lab-$SCEN.expect.json"
-	chmod 644 "$OUT/lab-$SCEN.pcap" "$OUT/lab-$SCEN.expect.json"
-	lab_log "$SCEN: $(stat -c %s "$OUT/lab-$SCEN.pcap") bytes, verdicts: $(python3 -c '
-import json,sys; print(" ".join(t["verdict"] for t in json.load(open(sys.argv[1]))["transfers"]))' "$OUT/lab-$SCEN.expect.json")"
+	chmod 644 "$OUT/lab-$SCEN.$CAP_EXT" "$OUT/lab-$SCEN.expect.json"
+	lab_log "$SCEN: $(stat -c %s "$OUT/lab-$SCEN.$CAP_EXT") bytes, verdicts: $(python3 -c '
+import json,sys
+d=json.load(open(sys.argv[1]))
+print(" ".join(t["verdict"]+(("["+",".join(t["flags"])+"]") if t["flags"] else "") for t in d["transfers"]),
+      "| sessions:", " ".join(s["verdict"] or "-" for s in d["sessions"]), "| summary:", json.dumps(d.get("summary")))' "$OUT/lab-$SCEN.expect.json")"
 	lab_srv_stop
+	lab_srv_stop_parked
 }
 
 # stateful router firewall protecting the client LAN; $1 = action for unsolicited inbound TCP
@@ -293,6 +307,167 @@ sc_curl-mixed() {
 	curl_session "ftp://$S4/" -P "$LAB_CLI4"
 	finish "Real curl (one invocation per transfer) behind the client-side stateful firewall without FTP helper (unsolicited inbound TCP dropped): curl --disable-epsv (PASV RETR), EPSV LIST, EPSV STOR (-T) work; curl -P --disable-eprt (PORT RETR) and curl -P (EPRT LIST) fail: server SYNs dropped, vsftpd 425. Records come from curl -v output." \
 		--active-block drop --need-counter "inbound TCP to client LAN"
+}
+
+# fwd_counter: rules (postrouting, no verdict) counting TCP packets the router forwarded
+# between f0 and f1 -- each of them is on both interfaces.
+FWD_COUNTER='  chain postrouting {
+    type filter hook postrouting priority filter; policy accept;
+    iifname { "f0", "f1" } oifname { "f0", "f1" } meta l4proto tcp counter comment "forwarded TCP (on f0 and on f1)"
+  }'
+
+sc_one-way() {
+	begin one-way
+	lab_srv_start
+	# control connection both ways; of every data connection only the connector's packets:
+	# passive: client -> server pasv ports; active: server -> client ports 50010-50019
+	LAB_CAP_FILTER="tcp port 21 or (src host $LAB_CLI4 and dst host $S4 and tcp dst portrange 40000-40019) or (src host $S4 and dst host $LAB_CLI4 and tcp dst portrange 50010-50019)"
+	printf '%s\n' "$LAB_CAP_FILTER" >"$SDIR/filter.txt"
+	capture
+	LAB_CAP_FILTER=
+	session "$S4" '[
+ {"neg":"PASV","cmd":"LIST"},
+ {"neg":"EPSV","cmd":"RETR small.txt"},
+ {"neg":"PASV","cmd":"STOR incoming/up-oneway.bin","size":1600},
+ {"neg":"PORT","cmd":"RETR data.bin","port":50010},
+ {"neg":"EPRT","cmd":"STOR incoming/up-oneway2.bin","size":700,"port":50011}]'
+	finish "One-way capture point: no firewall, every transfer works, but the capture (router, f1, tcpdump filter '$(cat "$SDIR/filter.txt")') keeps the control connection in both directions and, of each data connection, only the packets of the side that connected (passive: the client's; active: the server's). The listener's SYN-ACK, data and ACKs are missing; the connection is proven by the connector's ACK/data and the 226." \
+		--one-way connector
+}
+
+sc_one-way-client() {
+	begin one-way-client
+	lab_srv_start
+	# control connection both ways; of every data connection only the client's packets
+	LAB_CAP_FILTER="tcp port 21 or (src host $LAB_CLI4 and dst host $S4)"
+	printf '%s\n' "$LAB_CAP_FILTER" >"$SDIR/filter.txt"
+	capture
+	LAB_CAP_FILTER=
+	session "$S4" '[
+ {"neg":"PASV","cmd":"RETR small.txt"},
+ {"neg":"EPSV","cmd":"STOR incoming/up-oneway-c.bin","size":1100},
+ {"neg":"PORT","cmd":"RETR data.bin"},
+ {"neg":"EPRT","cmd":"STOR incoming/up-oneway-c2.bin","size":900},
+ {"neg":"PORT","cmd":"LIST"}]'
+	finish "One-way capture point, the other way round for active mode: no firewall, every transfer works, but the capture (router, f1, tcpdump filter '$(cat "$SDIR/filter.txt")') keeps the control connection in both directions and, of each data connection, only the client's packets. Passive: the client connects, so the server's SYN-ACK, data and ACKs are missing. Active: the client is the listener: its SYN-ACK, ACKs and (STOR) data are captured, the server's SYN, data and ACKs are not." \
+		--one-way client
+}
+
+sc_merged-2if() {
+	begin merged-2if
+	lab_srv_start
+	fw "$(client_fw drop | sed '$d')
+$FWD_COUNTER
+}"
+	lab_cap_start "$SDIR/f0.pcap" "$LAB_IF_FW_CLI"
+	lab_cap_park
+	lab_cap_start "$SDIR/f1.pcap" "$LAB_IF_FW_SRV"
+	CAP_IF=f0+f1
+	session "$S4" '[
+ {"neg":"PORT","cmd":"LIST"},
+ {"neg":"EPRT","cmd":"RETR small.txt"},
+ {"neg":"PASV","cmd":"RETR data.bin"},
+ {"neg":"EPSV","cmd":"STOR incoming/up-merged.bin","size":1400}]'
+	lab_cap_stop
+	lab_cap_stop_parked
+	mergecap -F pcapng -I none -w "$SDIR/capture.pcapng" "$SDIR/f0.pcap" "$SDIR/f1.pcap"
+	CAP_EXT=pcapng
+	finish "Two captures on the router, one on each interface (f0 client-facing, f1 server-facing), merged with mergecap into one pcapng with two interfaces. Every forwarded packet is in it twice (once per interface, TTL one lower and other MACs on the far side); the client-side stateful firewall (no helper) drops the server's active SYNs, which are only on f1. vsftpd 425 for the active transfers; passive works." \
+		--active-block drop --need-counter "inbound TCP to client LAN" \
+		--duplicates-counter "forwarded TCP (on f0 and on f1)" --bytes-exact \
+		--capture-point "router ftpl-fw: tcpdump on f0 and on f1, merged (mergecap)"
+}
+
+sc_span-dup() {
+	begin span-dup
+	lab_srv_start
+	fw "$(client_fw drop | sed '$d')
+$FWD_COUNTER
+}"
+	capture any
+	session "$S4" '[
+ {"neg":"PASV","cmd":"LIST"},
+ {"neg":"PASV","cmd":"RETR data.bin"},
+ {"neg":"PORT","cmd":"RETR small.txt"}]'
+	finish "Duplicated SPAN: tcpdump -i any on the router (Linux cooked capture) sees every forwarded packet twice, arriving on one interface and leaving on the other, like a mirror port that copies both directions of two ports. A passive session that works, then an active transfer whose SYNs the client-side firewall drops (only on f1, once each); vsftpd 425." \
+		--active-block drop --need-counter "inbound TCP to client LAN" \
+		--duplicates-counter "forwarded TCP (on f0 and on f1)" --bytes-exact \
+		--capture-point "router ftpl-fw: tcpdump -i any (every forwarded packet on f0 and on f1)" \
+		--capture-linktype "$(python3 "$LAB_DIR/mkexpect.py" --linktype-of "$SDIR/capture.pcap")"
+}
+
+sc_control-blocked() {
+	begin control-blocked
+	ip -n "$LAB_NS_SRV" addr add 203.0.113.21/24 dev "$LAB_IF_SRV"
+	ip -n "$LAB_NS_SRV" addr add 203.0.113.22/24 dev "$LAB_IF_SRV"
+	ip -n "$LAB_NS_SRV" addr add fd00:5::22/64 dev "$LAB_IF_SRV" nodad
+	lab_srv_start
+	fw 'table inet ftpl {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "f0" ip daddr 203.0.113.20 tcp dport 21 counter drop comment "ftp to 203.0.113.20: drop"
+    iifname "f0" ip daddr 203.0.113.21 tcp dport 21 counter reject with tcp reset comment "ftp to 203.0.113.21: tcp reset"
+    iifname "f0" ip daddr 203.0.113.22 tcp dport 21 counter reject with icmpx type admin-prohibited comment "ftp to 203.0.113.22: icmp admin-prohibited"
+    iifname "f0" ip6 daddr fd00:5::22 tcp dport 21 counter reject with icmpx type admin-prohibited comment "ftp to fd00:5::22: icmpv6 admin-prohibited"
+  }
+}'
+	capture "$LAB_IF_FW_CLI"
+	session 203.0.113.20 '[]' --connect-timeout 4
+	session 203.0.113.21 '[]' --connect-timeout 4
+	session 203.0.113.22 '[]' --connect-timeout 4
+	session fd00:5::22 '[]' --connect-timeout 4
+	finish "The control connection itself is blocked by a server-side firewall on the router (vsftpd listens on every address): the client's SYNs to 203.0.113.20:21 are dropped (client gives up after 4 s), to 203.0.113.21:21 answered by a TCP reset the router forges, to 203.0.113.22:21 and [fd00:5::22]:21 by ICMP/ICMPv6 administratively prohibited. Captured on f0 (client-facing). No FTP was ever spoken: no transfers." \
+		--need-counter "ftp to 203.0.113.20: drop" --need-counter "ftp to 203.0.113.21: tcp reset" \
+		--need-counter "ftp to 203.0.113.22: icmp admin-prohibited" --need-counter "ftp to fd00:5::22: icmpv6 admin-prohibited"
+}
+
+sc_fxp() {
+	begin fxp
+	lab_srv2_up
+	lab_srv_start pasv_promiscuous=YES port_promiscuous=YES
+	lab_srv_conf_json >"$SDIR/vsftpdA.json"
+	lab_srv_park
+	LAB_NS_SRV=$(lab_ns_srv2) lab_srv_start pasv_promiscuous=YES port_promiscuous=YES
+	lab_srv_conf_json >"$SDIR/vsftpdB.json"
+	capture "$LAB_IF_FW_BR"
+	printf '%s\n' '[
+ {"fxp":"pasv-src","src":"small.txt","dst":"incoming/fxp-1.txt"},
+ {"fxp":"pasv-dst","src":"data.bin","dst":"incoming/fxp-2.bin"}]' >"$SDIR/plan.json"
+	lab_cli python3 "$LAB_DIR/ftpclient.py" --host "$S4" --host2 "$LAB_SRV2_4" --plan "$SDIR/plan.json" \
+		--out "$SDIR/recordsA.json" --out2 "$SDIR/recordsB.json" || lab_die "$SCEN: FXP client failed"
+	cmp -s "$LAB_WORK/ftproot/small.txt" "$LAB_WORK/ftproot/incoming/fxp-1.txt" &&
+		cmp -s "$LAB_WORK/ftproot/data.bin" "$LAB_WORK/ftproot/incoming/fxp-2.bin" ||
+		lab_die "$SCEN: FXP copies differ from their sources"
+	MK_ARGS+=(--session "$SDIR/recordsA.json:$SDIR/vsftpdA.json" --session "$SDIR/recordsB.json:$SDIR/vsftpdB.json")
+	finish "FXP between two vsftpd servers on the same server LAN (A 203.0.113.20 in ftpl-srv, B 203.0.113.30 in ftpl-srv2, both pasv_promiscuous=YES and port_promiscuous=YES). The client holds a control connection to each. 1: PASV to A, PORT <A's endpoint> to B, RETR small.txt on A, STOR on B: B connects to A. 2: PASV to B, PORT <B's endpoint> to A, STOR on B, RETR data.bin on A: A connects to B. Each data connection answers two negotiations (one per session); all four transfers end 226 and the copies are byte-identical. Captured on the router's server-LAN bridge fb (promiscuous: routed control traffic and bridged server-to-server data, each frame once)." \
+		--interleaved --capture-point "router ftpl-fw, bridge fb (server LAN: f1 to ftpl-srv, f2 to ftpl-srv2)"
+}
+
+sc_active-slow-connect() {
+	begin active-slow-connect
+	lab_srv_start connect_timeout=60 idle_session_timeout=120
+	# classic exponential SYN backoff in the server (SYNs at 0, 1, 3, 7, 15, 31 s): kernels
+	# >= 6.5 retry linearly (1 s) first unless tcp_syn_linear_timeouts=0
+	lab_srv sysctl -qw net.ipv4.tcp_syn_linear_timeouts=0 2>/dev/null || true
+	fw 'table inet ftpl {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "f1" oifname "f0" tcp dport 50020 tcp flags & (syn | ack) == syn quota until 300 bytes counter drop comment "first server SYNs to client port 50020 (5 x 60 bytes)"
+    iifname "f1" oifname "f0" tcp dport 50020 tcp flags & (syn | ack) == syn counter accept comment "later server SYNs to client port 50020"
+  }
+}'
+	capture
+	session "$S4" '[
+ {"neg":"PORT","cmd":"RETR small.txt","port":50020,"accept_wait":70},
+ {"neg":"PASV","cmd":"LIST"}]'
+	python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transfers"][0]; sys.exit(0 if t["data_conn"]=="accepted" and t["accept_elapsed"]>=25 else 1)' \
+		"$SDIR/records1.json" || lab_die "$SCEN: the active connection was not late"
+	# every server SYN to port 50020 went through one of the two rules: the first 5 dropped, then 1
+	local syns
+	syns=$(lab_fw_counters | python3 -c 'import json,sys; c=json.load(sys.stdin); print(sum(v for k,v in c.items() if "SYNs to client port 50020" in k))')
+	finish "A slow server connect in active mode: the router drops the server's first 5 SYNs to the client's data port (nft quota), vsftpd (connect_timeout=60) keeps retrying with Linux's backoff, and the 6th SYN, about 31 s after RETR, gets through: the data connection is established late and the transfer completes (226). A passive LIST follows." \
+		--require-counter "first server SYNs to client port 50020 (5 x 60 bytes)" \
+		--require-counter "later server SYNs to client port 50020" --add-evidence "0=$syns SYNs"
 }
 
 main() {

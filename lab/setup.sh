@@ -2,7 +2,8 @@
 # Install what the ftpsniff lab needs (Debian 12). Idempotent and quiet.
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "setup.sh: run as root" >&2; exit 1; }
-pkgs="vsftpd lftp curl nftables tcpdump iproute2 openssl python3 ethtool iputils-ping procps"
+pkgs="vsftpd lftp curl nftables tcpdump iproute2 openssl python3 ethtool iputils-ping procps
+	wireshark-common" # wireshark-common: mergecap (scenario merged-2if)
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
