@@ -43,3 +43,42 @@ func sessionFailed(s *session.Session) bool {
 	_, failed := countTotals(s.Verdicts)
 	return failed > 0
 }
+
+// Tee returns a Writer that gives every record to each of ws in turn; the
+// first error wins.
+func Tee(ws ...Writer) Writer { return teeWriter(ws) }
+
+type teeWriter []Writer
+
+// Transfer implements Writer.
+func (t teeWriter) Transfer(tr *session.Transfer) error {
+	var first error
+	for _, w := range t {
+		if err := w.Transfer(tr); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Session implements Writer.
+func (t teeWriter) Session(s *session.Session) error {
+	var first error
+	for _, w := range t {
+		if err := w.Session(s); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Close implements Writer.
+func (t teeWriter) Close(sum *session.Summary) error {
+	var first error
+	for _, w := range t {
+		if err := w.Close(sum); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

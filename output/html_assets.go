@@ -43,7 +43,7 @@ details.ladder.failed{border-color:var(--bad)}details.ladder summary{cursor:poin
 .v.v-dropped,.v.v-reset,.v.v-unreachable,.v.v-refused,.v.v-not-attempted{color:var(--bad)}
 .filters{margin:.5em 0}.filters label{margin-right:.8em}
 table.tt{border-collapse:collapse;width:100%}table.tt th{cursor:pointer;text-align:left;background:#f6f8fa;position:sticky;top:0}
-table.tt td:last-child{min-width:26em}table.tt td:first-child{white-space:nowrap}
+.twrap{overflow-x:auto}table.tt td:last-child{min-width:18em}table.tt td:first-child{white-space:nowrap}
 table.tt th,table.tt td{border-bottom:1px solid var(--line);padding:.2em .5em;vertical-align:top}
 table.tt th.asc::after{content:" ▲"}table.tt th.desc::after{content:" ▼"}
 .finding{border-left:4px solid var(--bad);padding:.1em 1em;margin:.6em 0}.finding.ok{border-color:var(--unk)}

@@ -178,7 +178,7 @@ func renderPortChart(b *bytes.Buffer, s *serverAgg, al AllowedPorts) {
 		for _, r := range al.Passive {
 			x0, x1 := portX(int(r.Lo)), portX(int(r.Hi)+1)
 			fmt.Fprintf(b, `<rect class="allowed" x="%.1f" y="0" width="%.1f" height="%d"><title>firewall allows %s</title></rect>`,
-				x0, math.Max(x1-x0, 1), passiveRows*chartRowH, esc(r.String()))
+				x0, math.Max(x1-x0, 3), passiveRows*chartRowH, esc(r.String()))
 		}
 	}
 	for ri, series := range rows {

@@ -38,7 +38,7 @@ func (h *HTMLWriter) renderTransfers(b *bytes.Buffer) {
 		`<label>mode <select id="f-mode"><option value="">all</option><option>active</option><option>passive</option></select></label> ` +
 		`<label>command <input id="f-command" size="10"></label> ` +
 		`<span id="f-count"></span></div>` + "\n")
-	b.WriteString(`<table id="transfer-table" class="tt"><thead><tr>`)
+	b.WriteString(`<div class="twrap"><table id="transfer-table" class="tt"><thead><tr>`)
 	for i, hd := range htmlTransferHeader {
 		fmt.Fprintf(b, `<th data-col="%d">%s</th>`, i, esc(hd))
 	}
@@ -74,7 +74,7 @@ func (h *HTMLWriter) renderTransfers(b *bytes.Buffer) {
 		cell(orDash(reasonFlags(t)))
 		b.WriteString("</tr>\n")
 	}
-	b.WriteString("</tbody></table>\n")
+	b.WriteString("</tbody></table></div>\n")
 	if om, n := omitted(h.eligible, keys); n > 0 {
 		b.WriteString(`<p class="more">` + esc(plural(n, "more transfer")+" not shown ("+countsPhrase(om)+"); --max-rows raises the limit, --format json lists every one") + "</p>\n")
 	}
