@@ -20,20 +20,20 @@ import (
 const exitFailOn = 4
 
 type auditOptions struct {
-	reads         []string
-	format        string
-	policy        string
-	allowPassive  string
-	noActive      bool
-	helper        bool
-	helperPorts   []string
-	loose         bool
-	failOn        []string
-	nftTable      string
-	nftChain      string
-	analysis      analysisOptions
-	natPair       bool
-	maxRows       int
+	reads        []string
+	format       string
+	policy       string
+	allowPassive string
+	noActive     bool
+	helper       bool
+	helperPorts  []string
+	loose        bool
+	failOn       []string
+	nftTable     string
+	nftChain     string
+	analysis     analysisOptions
+	natPair      bool
+	maxRows      int
 }
 
 const auditUsageHead = `Usage: ftpsniff audit -r FILE [-r FILE ...] [options]
