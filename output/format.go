@@ -2,7 +2,6 @@ package output
 
 import (
 	"fmt"
-	"io"
 	"net/netip"
 	"sort"
 	"strconv"
