@@ -29,7 +29,7 @@ nav a{margin-right:1em}code,pre,.tt td,.ep{font-family:ui-monospace,SFMono-Regul
 .server{margin:1em 0 1.6em}
 svg{display:block;max-width:100%;height:auto;font:11px system-ui,sans-serif}
 svg .ok{fill:var(--ok);stroke:var(--ok)}svg .bad{fill:var(--bad);stroke:var(--bad)}svg .unk{fill:var(--unk);stroke:var(--unk)}svg .ctl{fill:var(--ctl);stroke:var(--ctl)}
-svg rect.ok,svg rect.bad{stroke:none}svg .allowed{fill:#dafbe1;stroke:var(--ok);stroke-dasharray:3 2}
+svg rect.ok,svg rect.bad,svg.ports path,svg.timeline path{stroke:none}svg .allowed{fill:#dafbe1;stroke:var(--ok);stroke-dasharray:3 2}
 svg .base,svg .tick{stroke:var(--line)}svg .lbl{fill:var(--mute)}svg .tl{fill:var(--mute);text-anchor:middle}svg .tl.end{text-anchor:end}
 svg.lad text{stroke:none}svg .ln{font-weight:600;text-anchor:middle;fill:var(--fg)}svg .ls{text-anchor:middle;fill:var(--mute)}
 svg .lane{stroke:#8c959f;stroke-width:1.5}svg .cap{stroke:#8250df;stroke-dasharray:2 3}svg .capl{fill:#8250df;text-anchor:middle;font-size:10px}

@@ -17,7 +17,7 @@ import (
 
 // maxLadderTransfers bounds the transfers drawn in one diagram: failures
 // are kept first, and the rest are counted in a fold line.
-const maxLadderTransfers = 24
+const maxLadderTransfers = 16
 
 // foldGap is the quiet time between two events above which the diagram
 // folds the stretch into one marked line.

@@ -106,16 +106,16 @@ func (lad *ladder) arrow(b *bytes.Buffer, r ladderRow, y int, capX float64) {
 	}
 	// Does the arrow cross the capture point?
 	crosses := (capX-x1)*(capX-x2) < 0
+	head := fmt.Sprintf("M%.0f %.0fL%.0f %.0fL%.0f %.0f", x2-7*dir, ay-4, x2, ay, x2-7*dir, ay+4)
 	switch {
 	case r.ghost:
-		fmt.Fprintf(b, `<path class="a d %s" d="M%.0f %.0f H%.0f"/>`, r.cls, x1, ay, x2)
+		fmt.Fprintf(b, `<path class="a d %s" d="M%.0f %.0fH%.0f%s"/>`, r.cls, x1, ay, x2, head)
 	case r.unseen && crosses:
-		fmt.Fprintf(b, `<path class="a %s" d="M%.0f %.0f H%.0f"/><path class="a d %s" d="M%.0f %.0f H%.0f"/>`,
-			r.cls, x1, ay, capX, r.cls, capX, ay, x2)
+		fmt.Fprintf(b, `<path class="a %s" d="M%.0f %.0fH%.0f"/><path class="a d %s" d="M%.0f %.0fH%.0f%s"/>`,
+			r.cls, x1, ay, capX, r.cls, capX, ay, x2, head)
 	default:
-		fmt.Fprintf(b, `<path class="a %s" d="M%.0f %.0f H%.0f"/>`, r.cls, x1, ay, x2)
+		fmt.Fprintf(b, `<path class="a %s" d="M%.0f %.0fH%.0f%s"/>`, r.cls, x1, ay, x2, head)
 	}
-	fmt.Fprintf(b, `<path class="h %s" d="M%.0f %.0f L%.0f %.0f L%.0f %.0f"/>`, r.cls, x2-7*dir, ay-4, x2, ay, x2-7*dir, ay+4)
 	if r.unseen && !r.ghost {
 		// The packet was seen leaving; nothing came back.
 		fmt.Fprintf(b, `<text class="q %s" x="%.0f" y="%.0f">?</text>`, r.cls, x2+6*dir, ay+4)

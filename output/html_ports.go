@@ -181,22 +181,29 @@ func renderPortChart(b *bytes.Buffer, s *serverAgg, al AllowedPorts) {
 				x0, math.Max(x1-x0, 3), passiveRows*chartRowH, esc(r.String()))
 		}
 	}
+	// One path per series: a bar per port bucket in use (no element per
+	// bar keeps the page small on servers using thousands of ports).
+	var d bytes.Buffer
 	for ri, series := range rows {
 		y0 := ri * chartRowH
+		base := y0 + chartRowH - 2
 		fmt.Fprintf(b, `<text class="lbl" x="4" y="%d">%s</text>`, y0+chartRowH/2+4, seriesLabel[series])
-		fmt.Fprintf(b, `<line class="base" x1="%d" x2="%d" y1="%d" y2="%d"/>`, chartLeft, chartWidth-chartRight, y0+chartRowH-2, y0+chartRowH-2)
+		fmt.Fprintf(b, `<line class="base" x1="%d" x2="%d" y1="%d" y2="%d"/>`, chartLeft, chartWidth-chartRight, base, base)
+		d.Reset()
+		var total uint32
 		for _, k := range keys {
 			n := s.ports[uint16(k)][series]
 			if n == 0 {
 				continue
 			}
+			total += n
 			hgt := 3 + float64(chartRowH-6)*math.Log1p(float64(n))/math.Log1p(float64(peak))
 			lo := k * portBucketWidth
 			x0, x1 := portX(lo), portX(lo+portBucketWidth)
-			fmt.Fprintf(b, `<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s ports %d-%d: %d</title></rect>`,
-				seriesClass[series], x0, float64(y0+chartRowH-2)-hgt, math.Max(x1-x0, 1.5), hgt,
-				seriesLabel[series], lo, lo+portBucketWidth-1, n)
+			fmt.Fprintf(&d, "M%.1f %dv-%.1fh%.1fv%.1fz", x0, base, hgt, math.Max(x1-x0, 1.5), hgt)
 		}
+		fmt.Fprintf(b, `<path class="%s" d="%s"><title>%s: %d transfers, ports %s</title></path>`,
+			seriesClass[series], d.String(), seriesLabel[series], total, PortRange{s.lo[series], s.hi[series]})
 	}
 	// The port axis, with the allowed range's bounds among the ticks.
 	ay := len(rows) * chartRowH
@@ -241,24 +248,31 @@ func renderTimeline(b *bytes.Buffer, h *timeHist) {
 		chartWidth, height+16, chartWidth, height+16)
 	fmt.Fprintf(b, `<text class="lbl" x="4" y="%d">ok</text><text class="lbl" x="4" y="%d">failed</text>`, mid-8, mid+18)
 	fmt.Fprintf(b, `<line class="base" x1="%d" x2="%d" y1="%d" y2="%d"/>`, chartLeft, chartWidth-chartRight, mid, mid)
+	var paths [2]bytes.Buffer
+	var totals [2]uint32
 	for i := h.lo; i <= h.hi; i++ {
 		c := h.counts[i]
 		if c == nil {
 			continue
 		}
 		x := chartLeft + float64(i-h.lo)*bw
-		start := h.origin.Add(h.width * time.Duration(i))
-		for k, cls := range [2]string{"ok", "bad"} {
+		for k := range 2 {
 			if c[k] == 0 {
 				continue
 			}
+			totals[k] += c[k]
 			hh := 2 + float64(mid-4)*float64(c[k])/float64(peak)
-			y := float64(mid) - hh
-			if k == 1 {
-				y = mid
+			if k == 0 {
+				fmt.Fprintf(&paths[k], "M%.1f %dv-%.1fh%.1fv%.1fz", x, mid, hh, math.Max(bw-0.5, 1), hh)
+			} else {
+				fmt.Fprintf(&paths[k], "M%.1f %dv%.1fh%.1fv-%.1fz", x, mid, hh, math.Max(bw-0.5, 1), hh)
 			}
-			fmt.Fprintf(b, `<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %d %s</title></rect>`,
-				cls, x, y, math.Max(bw-0.5, 1), hh, esc(textTime(start)), c[k], [2]string{"ok", "failed"}[k])
+		}
+	}
+	for k, cls := range [2]string{"ok", "bad"} {
+		if paths[k].Len() > 0 {
+			fmt.Fprintf(b, `<path class="%s" d="%s"><title>%d %s</title></path>`, cls, paths[k].String(), totals[k],
+				[2]string{"ok", "failed"}[k])
 		}
 	}
 	first := h.origin.Add(h.width * time.Duration(h.lo))

@@ -191,12 +191,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 		return exitUsage
 	}
-	if !streaming && (o.format == "json" || o.format == "text") {
-		// Reading files: JSON and text records are rendered on a goroutine
-		// of their own (packets are read ahead on another, see
-		// openInputs), so the tracker only decides. The table writer does
-		// next to nothing per record (it renders at the end), and live each
-		// record is written as it is decided.
+	if !streaming && o.format != "table" {
+		// Reading files: JSON, text and HTML records are rendered (HTML:
+		// aggregated) on a goroutine of their own (packets are read ahead
+		// on another, see openInputs), so the tracker only decides. The
+		// table writer does next to nothing per record (it renders at the
+		// end), and live each record is written as it is decided.
 		w = output.Async(w)
 	}
 	var src decode.Source
