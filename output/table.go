@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -554,15 +555,43 @@ const reasonIndent = "    "
 
 // renderReasonsUnder renders the transfers table without its reason column
 // and writes each row's reason under it, wrapped at word boundaries to
-// width.
+// width. When the remaining columns are still wider than width, they
+// shrink: the client and then the negotiation move to the start of the
+// line under the row, then the command is shortened.
 func renderReasonsUnder(b *bytes.Buffer, cells [][]string, width int) error {
+	const colClient, colNeg, colCmd = 2, 4, 6
 	last := len(transferHeader) - 1
+	cols := make([]int, last)
+	for i := range cols {
+		cols[i] = i
+	}
+	moved := []int{}
+	fits := func() bool { return tableWidth(transferHeader, cells, cols) <= width }
+	for _, c := range []int{colClient, colNeg} {
+		if fits() {
+			break
+		}
+		cols = slices.DeleteFunc(cols, func(x int) bool { return x == c })
+		moved = append(moved, c)
+	}
+	if !fits() {
+		for _, row := range cells {
+			row[colCmd] = truncate(row[colCmd], 14)
+		}
+	}
+	pick := func(row []string) []string {
+		out := make([]string, len(cols))
+		for i, c := range cols {
+			out[i] = row[c]
+		}
+		return out
+	}
 	short := make([][]string, len(cells))
 	for i, row := range cells {
-		short[i] = row[:last]
+		short[i] = pick(row)
 	}
 	var tb bytes.Buffer
-	if err := renderTable(&tb, transferHeader[:last], short, nil); err != nil {
+	if err := renderTable(&tb, pick(transferHeader), short, nil); err != nil {
 		return err
 	}
 	lines := strings.Split(strings.TrimSuffix(tb.String(), "\n"), "\n")
@@ -575,11 +604,32 @@ func renderReasonsUnder(b *bytes.Buffer, cells [][]string, width int) error {
 	b.WriteString(lines[0] + "\n")
 	for i, row := range cells {
 		b.WriteString(lines[i+1] + "\n")
-		for _, l := range wrapWords(row[last], width-len(reasonIndent)) {
+		under := row[last]
+		if len(moved) > 0 {
+			var pre []string
+			for _, c := range moved {
+				pre = append(pre, row[c])
+			}
+			under = strings.Join(pre, " ") + ": " + under
+		}
+		for _, l := range wrapWords(under, width-len(reasonIndent)) {
 			b.WriteString(reasonIndent + l + "\n")
 		}
 	}
 	return nil
+}
+
+// tableWidth is the width of a borderless table of the given columns.
+func tableWidth(header []string, cells [][]string, cols []int) int {
+	w := 0
+	for _, c := range cols {
+		cw := twwidth.Width(header[c])
+		for _, row := range cells {
+			cw = max(cw, twwidth.Width(row[c]))
+		}
+		w += cw + 2
+	}
+	return w - 2
 }
 
 // wrapWords splits s into lines of at most width display columns at
@@ -788,7 +838,14 @@ func renderTable(b *bytes.Buffer, header []string, rows [][]string, widths map[i
 		return fmt.Errorf("output: table: %w", err)
 	}
 	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
-		b.WriteString(strings.TrimRight(line, " \t"))
+		// A coloured last cell leaves tablewriter's padding and a reset
+		// after it: trim both.
+		line = strings.TrimRight(line, " \t")
+		line = strings.TrimRight(strings.TrimSuffix(line, ansiReset), " \t")
+		if strings.Count(line, ansiReset) < strings.Count(line, "\x1b[3") {
+			line += ansiReset
+		}
+		b.WriteString(line)
 		b.WriteByte('\n')
 	}
 	return nil
