@@ -43,7 +43,7 @@ details.ladder.failed{border-color:var(--bad)}details.ladder summary{cursor:poin
 .v.v-dropped,.v.v-reset,.v.v-unreachable,.v.v-refused,.v.v-not-attempted{color:var(--bad)}
 .filters{margin:.5em 0}.filters label{margin-right:.8em}
 table.tt{border-collapse:collapse;width:100%}table.tt th{cursor:pointer;text-align:left;background:#f6f8fa;position:sticky;top:0}
-.twrap{overflow-x:auto}table.tt td:last-child{min-width:18em}table.tt td:first-child{white-space:nowrap}
+.twrap{overflow-x:auto}table.tt{font-size:12.5px}table.tt td:last-child{min-width:12em;font-family:inherit}table.tt td:first-child{white-space:nowrap}
 table.tt th,table.tt td{border-bottom:1px solid var(--line);padding:.2em .5em;vertical-align:top}
 table.tt th.asc::after{content:" ▲"}table.tt th.desc::after{content:" ▼"}
 .finding{border-left:4px solid var(--bad);padding:.1em 1em;margin:.6em 0}.finding.ok{border-color:var(--unk)}
@@ -67,7 +67,7 @@ if(tb){
   var v=f.verdict.value,s=f.server.value.toLowerCase(),c=f.client.value.toLowerCase(),m=f.mode.value,k=f.command.value.toLowerCase(),n=0;
   rows.forEach(function(r){
    var ok=(!v||(v==='!failed'?r.getAttribute('data-failed')==='1':r.getAttribute('data-verdict')===v))&&
-    (!s||txt(r,3).indexOf(s)>=0)&&(!c||txt(r,2).indexOf(c)>=0)&&(!m||r.getAttribute('data-mode')===m)&&(!k||txt(r,7).indexOf(k)>=0);
+    (!s||txt(r,3).indexOf(s)>=0)&&(!c||txt(r,2).indexOf(c)>=0)&&(!m||r.getAttribute('data-mode')===m)&&(!k||txt(r,6).indexOf(k)>=0);
    r.style.display=ok?'':'none';if(ok)n++;});
   cnt.textContent=n+' of '+rows.length+' rows';
  }

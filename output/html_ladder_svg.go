@@ -116,10 +116,6 @@ func (lad *ladder) arrow(b *bytes.Buffer, r ladderRow, y int, capX float64) {
 	default:
 		fmt.Fprintf(b, `<path class="a %s" d="M%.0f %.0fH%.0f%s"/>`, r.cls, x1, ay, x2, head)
 	}
-	if r.unseen && !r.ghost {
-		// The packet was seen leaving; nothing came back.
-		fmt.Fprintf(b, `<text class="q %s" x="%.0f" y="%.0f">?</text>`, r.cls, x2+6*dir, ay+4)
-	}
 	fmt.Fprintf(b, `<text class="al %s" x="%.0f" y="%.0f">%s</text>`, r.cls, (x1+x2)/2, ay-3, esc(truncate(r.label, ladderLabelAt)))
 }
 

@@ -10,7 +10,7 @@ import (
 
 // htmlTransferHeader is the transfers table's header; the inline script
 // sorts by any column and filters on the ones with a control.
-var htmlTransferHeader = []string{"time", "session", "client", "server", "mode",
+var htmlTransferHeader = []string{"time", "session", "client", "server",
 	"negotiation", "endpoint", "command", "verdict", "reason [flags]"}
 
 // renderTransfers writes the transfers table (failures first) with its
@@ -44,6 +44,10 @@ func (h *HTMLWriter) renderTransfers(b *bytes.Buffer) {
 	}
 	b.WriteString("</tr></thead><tbody>\n")
 	argW := DefaultArgWidth * 2
+	layout := LayoutTableTime
+	if first, last := h.sum.First, h.sum.Last; first.UTC().Format(layoutDate) != last.UTC().Format(layoutDate) {
+		layout = LayoutTableDateTime
+	}
 	for _, k := range keys {
 		t := k.tr
 		cmd := clean(t.Command)
@@ -62,11 +66,10 @@ func (h *HTMLWriter) renderTransfers(b *bytes.Buffer) {
 		fmt.Fprintf(b, `<tr class="tr v-%s" data-verdict="%s" data-rank="%d" data-mode="%s"%s>`,
 			esc(v), esc(v), k.rank, esc(string(t.Mode)), failed)
 		cell := func(s string) { b.WriteString("<td>" + esc(s) + "</td>") }
-		cell(tableTime(t.Time, LayoutTableDateTime))
+		fmt.Fprintf(b, `<td title="%s">%s</td>`, esc(textTime(t.Time)), esc(tableTime(t.Time, layout)))
 		fmt.Fprintf(b, `<td data-n="%d"><a href="#session-%d">#%d</a></td>`, t.SessionID, t.SessionID, t.SessionID)
 		cell(orDash(client))
 		cell(orDash(addrPort(t.Server)))
-		cell(orDash(clean(string(t.Mode))))
 		cell(orDash(clean(string(t.Negotiation))))
 		b.WriteString(`<td class="ep">` + esc(orDash(addrPort(t.Endpoint))) + "</td>")
 		cell(orDash(strings.TrimSpace(cmd)))
