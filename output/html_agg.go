@@ -59,18 +59,23 @@ type serverAgg struct {
 
 // serverAggs is the set of server aggregates.
 type serverAggs struct {
-	m map[serverKey]*serverAgg
+	m    map[serverKey]*serverAgg
+	last *serverAgg // the last one looked up (runs of one server's records)
 }
 
 // get returns a's aggregate, creating it.
 func (sa *serverAggs) get(a netip.Addr) *serverAgg {
 	a = a.Unmap()
+	if sa.last != nil && sa.last.addr == a {
+		return sa.last
+	}
 	s := sa.m[a]
 	if s == nil {
 		s = &serverAgg{addr: a, control: map[uint16]int{}, modes: map[session.Negotiation]int{},
 			verdicts: map[session.Verdict]int{}, ports: map[uint16]*[seriesCount]uint32{}}
 		sa.m[a] = s
 	}
+	sa.last = s
 	return s
 }
 

@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/session"
@@ -90,6 +91,10 @@ type ladderKeeper struct {
 	seq          uint64
 	total        int
 	failed       int
+	// closed is set once every diagram kept is of a session with
+	// failures and no more fit: a session without failures can no longer
+	// be kept, so its transfers are only counted until one fails.
+	closed bool
 }
 
 func newLadderKeeper(n int, failuresOnly bool) ladderKeeper {
@@ -106,6 +111,10 @@ func (k *ladderKeeper) transfer(t *session.Transfer) {
 	}
 	if t.Verdict.Failed() {
 		l.failed = true
+	}
+	if k.closed && !l.failed {
+		l.fold(t.Verdict)
+		return
 	}
 	l.add(t)
 }
@@ -135,6 +144,8 @@ func (k *ladderKeeper) session(s *session.Session) {
 	key := ladderKey{l: l, seq: k.seq}
 	if k.kept.admits(key) {
 		k.kept.add(key)
+		k.closed = k.kept.n >= 0 && len(k.kept.items) >= k.kept.n && !slices.ContainsFunc(k.kept.items,
+			func(x ladderKey) bool { return !x.l.failed })
 	}
 }
 

@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +221,29 @@ func TestQualityPhrase(t *testing.T) {
 		}
 		if n := len(qualityWarnings(&tc.sum)); (n == 0) != (tc.want == "") {
 			t.Errorf("%d warnings for %q", n, tc.want)
+		}
+	}
+}
+
+// BenchmarkHTMLRun feeds a whole run of 20,000 sessions to the HTML
+// writer, rendering included (one op = one run).
+func BenchmarkHTMLRun(b *testing.B) {
+	r := bulkRun(20_000, 2)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.feed(NewHTML(io.Discard, HTMLOptions{})); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkJSONRun is BenchmarkHTMLRun for the JSON writer, to compare.
+func BenchmarkJSONRun(b *testing.B) {
+	r := bulkRun(20_000, 2)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.feed(NewJSON(io.Discard)); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
