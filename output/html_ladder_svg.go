@@ -83,7 +83,8 @@ func (lad *ladder) svg(b *bytes.Buffer) {
 			fmt.Fprintf(b, `<path class="fold" d="M100 %d h%d"/><text class="foldl" x="%d" y="%d">⋯ %s ⋯</text>`,
 				y-4, ladderWidth-110, ladderWidth/2, y, esc(r.label))
 		case r.note:
-			fmt.Fprintf(b, `<text class="note %s" x="%.0f" y="%d">%s</text>`, r.cls, cX+8, y, esc(truncate(r.label, 150)))
+			fmt.Fprintf(b, `<text class="note %s" x="%.0f" y="%d"><title>%s</title>%s</text>`, r.cls, cX+8, y,
+				esc(r.label), esc(truncate(r.label, 120)))
 		default:
 			lad.arrow(b, r, y, capX)
 		}
