@@ -243,7 +243,8 @@ func renderTimeline(b *bytes.Buffer, h *timeHist) {
 	for _, c := range h.counts {
 		peak = max(peak, c[0], c[1])
 	}
-	bw := float64(chartPlotW) / float64(max(n, 1))
+	// Bars at most 40 units wide: a short capture's few buckets stay bars.
+	bw := math.Min(float64(chartPlotW)/float64(max(n, 1)), 40)
 	fmt.Fprintf(b, `<svg class="timeline" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="transfers over time">`,
 		chartWidth, height+16, chartWidth, height+16)
 	fmt.Fprintf(b, `<text class="lbl" x="4" y="%d">ok</text><text class="lbl" x="4" y="%d">failed</text>`, mid-8, mid+18)
@@ -277,7 +278,7 @@ func renderTimeline(b *bytes.Buffer, h *timeHist) {
 	}
 	first := h.origin.Add(h.width * time.Duration(h.lo))
 	last := h.origin.Add(h.width * time.Duration(h.hi+1))
-	fmt.Fprintf(b, `<text class="tl" x="%d" y="%d">%s</text><text class="tl end" x="%d" y="%d">%s (bars of %s)</text>`,
-		chartLeft, height+12, esc(textTime(first)), chartWidth-chartRight, height+12, esc(textTime(last)), esc(humanDuration(h.width)))
+	fmt.Fprintf(b, `<text class="tl" x="%d" y="%d" style="text-anchor:start">%s</text><text class="tl" x="%.0f" y="%d" style="text-anchor:end">%s (bars of %s)</text>`,
+		chartLeft, height+12, esc(textTime(first)), math.Max(chartLeft+float64(n)*bw, chartWidth/2), height+12, esc(textTime(last)), esc(humanDuration(h.width)))
 	b.WriteString("</svg>\n")
 }
