@@ -46,6 +46,11 @@ var browserCaptures = []string{
 	"synth-icmp-v6.pcap",
 	"synth-not-attempted.pcap",
 	"synth-ftps.pcap",
+	"synth-blocked-control.pcap",
+	"synth-fxp.pcap",
+	"synth-onesided-drop.pcap",
+	"synth-duplicates.pcap",
+	"synth-port21-filter.pcap",
 }
 
 // renderDOM loads file in headless Chromium and returns the DOM after the
