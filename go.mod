@@ -7,6 +7,7 @@ require (
 	github.com/olekukonko/tablewriter v1.1.5
 	github.com/spf13/pflag v1.1.0
 	golang.org/x/net v0.55.0
+	golang.org/x/term v0.43.0
 )
 
 require (

@@ -50,12 +50,12 @@ func sampleRun() run {
 	dropped := &session.Transfer{
 		ID: 1, SessionID: 1, Client: c4, Server: s4, Mode: session.Active,
 		Negotiation: "PORT", NegotiationLine: "PORT 198,51,100,10,201,135",
-		NegotiationReply: &session.Reply{Time: at(2212), Code: 200, Text: "PORT command successful. Consider using PASV."},
+		NegotiationReply: &session.Reply{Time: at(2212), Code: 200, Text: "200 PORT command successful. Consider using PASV."},
 		Endpoint:         ap("198.51.100.10:51591"), Time: at(2200),
 		Command: "LIST", CommandTime: at(2300),
 		Replies: []session.Reply{
-			{Time: at(2310), Code: 150, Text: "Here comes the directory listing."},
-			{Time: at(10400), Code: 425, Text: "Failed to establish connection."},
+			{Time: at(2310), Code: 150, Text: "150 Here comes the directory listing."},
+			{Time: at(10400), Code: 425, Text: "425 Failed to establish connection."},
 		},
 		Verdict: session.Dropped, Reason: "7 SYNs over 8.0 s, no SYN-ACK; server replied 425",
 		Flags: session.FlagsOf(),
@@ -68,11 +68,11 @@ func sampleRun() run {
 	reset := &session.Transfer{
 		ID: 2, SessionID: 1, Client: c4, Server: s4, Mode: session.Active,
 		Negotiation: "PORT", NegotiationLine: "PORT 198,51,100,10,201,140",
-		NegotiationReply: &session.Reply{Time: at(11012), Code: 200, Text: "PORT command successful. Consider using PASV."},
+		NegotiationReply: &session.Reply{Time: at(11012), Code: 200, Text: "200 PORT command successful. Consider using PASV."},
 		Endpoint:         ap("198.51.100.10:51596"), Time: at(11000),
 		Command: "RETR", CommandArg: "my file\x1b[31m.txt", CommandTime: at(11100),
 		Replies: []session.Reply{
-			{Time: at(11110), Code: 425, Text: "Failed to establish connection."},
+			{Time: at(11110), Code: 425, Text: "425 Failed to establish connection."},
 		},
 		Verdict: session.Reset, Reason: "SYN answered by RST from the listener after 0.3 ms; server replied 425",
 		Flags: session.FlagsOf(), Notes: ftp.NoteCmdLowercase,
@@ -86,11 +86,11 @@ func sampleRun() run {
 	unreachable := &session.Transfer{
 		ID: 3, SessionID: 1, Client: c4, Server: s4, Mode: session.Active,
 		Negotiation: "EPRT", NegotiationLine: "EPRT |1|198.51.100.10|51600|",
-		NegotiationReply: &session.Reply{Time: at(12010), Code: 200, Text: "EPRT command successful. Consider using EPSV."},
+		NegotiationReply: &session.Reply{Time: at(12010), Code: 200, Text: "200 EPRT command successful. Consider using EPSV."},
 		Endpoint:         ap("198.51.100.10:51600"), Time: at(12000),
 		Command: "NLST", CommandTime: at(12100),
 		Replies: []session.Reply{
-			{Time: at(12130), Code: 425, Text: "Failed to establish connection."},
+			{Time: at(12130), Code: 425, Text: "425 Failed to establish connection."},
 		},
 		Verdict: session.Unreachable,
 		Reason:  "ICMP destination unreachable (administratively prohibited) from 192.0.2.1 quoting the SYN",
@@ -105,7 +105,7 @@ func sampleRun() run {
 	refused := &session.Transfer{
 		ID: 4, SessionID: 1, Client: c4, Server: s4, Mode: session.Active,
 		Negotiation: "PORT", NegotiationLine: "PORT 10,0,0,5,17,1",
-		NegotiationReply: &session.Reply{Time: at(13010), Code: 500, Text: "Illegal PORT command."},
+		NegotiationReply: &session.Reply{Time: at(13010), Code: 500, Text: "500 Illegal PORT command."},
 		Endpoint:         ap("10.0.0.5:4353"), Time: at(13000),
 		Replies: []session.Reply{},
 		Verdict: session.Refused, Reason: "server replied 500 to PORT",
@@ -115,11 +115,11 @@ func sampleRun() run {
 	notAttempted := &session.Transfer{
 		ID: 5, SessionID: 1, Client: c4, Server: s4, Mode: session.Passive,
 		Negotiation: "PASV", NegotiationLine: "PASV",
-		NegotiationReply: &session.Reply{Time: at(14010), Code: 227, Text: "Entering Passive Mode 203,0,113,20,195,80"},
+		NegotiationReply: &session.Reply{Time: at(14010), Code: 227, Text: "227 Entering Passive Mode 203,0,113,20,195,80"},
 		Endpoint:         ap("203.0.113.20:50000"), Time: at(14000),
 		Command: "RETR", CommandArg: "pub/README", CommandTime: at(14050),
 		Replies: []session.Reply{
-			{Time: at(24060), Code: 425, Text: "Failed to establish connection."},
+			{Time: at(24060), Code: 425, Text: "425 Failed to establish connection."},
 		},
 		Verdict: session.NotAttempted, Reason: "no SYN to 203.0.113.20:50000 seen in 10.0 s; server replied 425",
 		Flags: session.FlagsOf(), Notes: ftp.Note227NoParens,
@@ -137,12 +137,12 @@ func sampleRun() run {
 	epsv := &session.Transfer{
 		ID: 6, SessionID: 2, Client: c6, Server: s6, Mode: session.Passive,
 		Negotiation: "EPSV", NegotiationLine: "EPSV",
-		NegotiationReply: &session.Reply{Time: at(3050), Code: 229, Text: "Entering Extended Passive Mode (|||50001|)"},
+		NegotiationReply: &session.Reply{Time: at(3050), Code: 229, Text: "229 Entering Extended Passive Mode (|||50001|)"},
 		Endpoint:         ap("[2001:db8::20]:50001"), Time: at(3040),
 		Command: "RETR", CommandArg: "pub/ubuntu-26.04-live-server-amd64.iso", CommandTime: at(3100),
 		Replies: []session.Reply{
-			{Time: at(3120), Code: 150, Text: "Opening BINARY mode data connection for pub/ubuntu-26.04-live-server-amd64.iso (2147483648 bytes)."},
-			{Time: at(9800), Code: 226, Text: "Transfer complete."},
+			{Time: at(3120), Code: 150, Text: "150 Opening BINARY mode data connection for pub/ubuntu-26.04-live-server-amd64.iso (2147483648 bytes)."},
+			{Time: at(9800), Code: 226, Text: "226 Transfer complete."},
 		},
 		Verdict: session.OK, Reason: "established; 2147483648 bytes to client",
 		Flags: session.FlagsOf(),

@@ -2,7 +2,6 @@ package output
 
 import (
 	"fmt"
-	"io"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -30,30 +29,6 @@ const (
 	// layoutDate is the date printed above the tables.
 	layoutDate = "2006-01-02"
 )
-
-// Format names accepted by New.
-const (
-	FormatTable = "table"
-	FormatText  = "text"
-	FormatJSON  = "json"
-)
-
-// Formats lists the output formats, the default first.
-func Formats() []string { return []string{FormatTable, FormatText, FormatJSON} }
-
-// New returns the Writer for a format name (see Formats); opts only
-// applies to the table format.
-func New(format string, w io.Writer, opts TableOptions) (Writer, error) {
-	switch format {
-	case FormatTable, "":
-		return NewTable(w, opts), nil
-	case FormatText:
-		return NewText(w), nil
-	case FormatJSON:
-		return NewJSON(w), nil
-	}
-	return nil, fmt.Errorf("output: unknown format %q (want %s)", format, strings.Join(Formats(), ", "))
-}
 
 // VerdictMeaning returns a one-line description of a verdict word, as
 // documented in docs/output.md; "" for a word it does not know.

@@ -127,6 +127,10 @@ type JSONSession struct {
 	Flags      []string      `json:"flags"`
 	Anomalies  []string      `json:"anomalies"`
 	Closed     string        `json:"closed"`
+	// Verdict and Reason are set for a blocked control connection
+	// (dropped, reset or unreachable); "" for a session that got going.
+	Verdict string `json:"verdict"`
+	Reason  string `json:"reason"`
 }
 
 // JSONSummary is the single JSON Lines object written at Close.
@@ -146,6 +150,24 @@ type JSONSummary struct {
 	Last            string        `json:"last,omitempty"`
 	Duration        float64       `json:"duration"`
 	InputErrors     []string      `json:"input_errors"`
+	// Superseded counts negotiations replaced before use (in Verdicts too);
+	// Blocked the control connections never established (in Sessions too).
+	Superseded int         `json:"superseded"`
+	Blocked    int         `json:"blocked"`
+	Quality    JSONQuality `json:"quality"`
+	Flags      []string    `json:"flags"`
+}
+
+// JSONQuality is what the capture could not show (session.CaptureQuality).
+type JSONQuality struct {
+	DuplicateFrames uint64 `json:"duplicate_frames"`
+	OneSidedConns   int    `json:"one_sided_conns"`
+	OneSidedPairs   int    `json:"one_sided_pairs"`
+	ControlGaps     int    `json:"control_gaps"`
+	ControlGapBytes int64  `json:"control_gap_bytes"`
+	TruncatedFTP    uint64 `json:"truncated_ftp"`
+	ClockJumps      int    `json:"clock_jumps"`
+	ClockSkews      int    `json:"clock_skews"`
 }
 
 // VerdictCounts is a count per verdict. It marshals as a JSON object with
@@ -261,12 +283,15 @@ func NewJSONSession(s *session.Session) JSONSession {
 		Flags:      nonNil(FlagNames(s.Flags, 0)),
 		Anomalies:  nonNil(s.Anomalies),
 		Closed:     string(s.Closed),
+		Verdict:    string(s.Verdict),
+		Reason:     s.Reason,
 	}
 }
 
 // NewJSONSummary converts the run summary to its JSON Lines object.
 func NewJSONSummary(sum *session.Summary) JSONSummary {
 	_, failed := countTotals(sum.Verdicts)
+	q := &sum.Quality
 	return JSONSummary{
 		Type:            "summary",
 		Packets:         sum.Packets,
@@ -283,6 +308,14 @@ func NewJSONSummary(sum *session.Summary) JSONSummary {
 		Last:            jsonTime(sum.Last),
 		Duration:        seconds(span(sum.First, sum.Last)),
 		InputErrors:     nonNil(sum.InputErrors),
+		Superseded:      sum.Superseded,
+		Blocked:         sum.Blocked,
+		Quality: JSONQuality{
+			DuplicateFrames: q.DuplicateFrames, OneSidedConns: q.OneSidedConns, OneSidedPairs: q.OneSidedPairs,
+			ControlGaps: q.ControlGaps, ControlGapBytes: q.ControlGapBytes, TruncatedFTP: q.TruncatedFTP,
+			ClockJumps: q.ClockJumps, ClockSkews: q.ClockSkews,
+		},
+		Flags: nonNil(FlagNames(sum.Flags, 0)),
 	}
 }
 

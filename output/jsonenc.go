@@ -206,6 +206,10 @@ func (e *jsonEnc) session(b []byte, s *session.Session) ([]byte, error) {
 	b = appendJSONStrings(b, s.Anomalies)
 	b = append(b, `,"closed":`...)
 	b = appendJSONString(b, string(s.Closed))
+	b = append(b, `,"verdict":`...)
+	b = appendJSONString(b, string(s.Verdict))
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, s.Reason)
 	return append(b, '}'), nil
 }
 

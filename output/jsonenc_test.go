@@ -154,6 +154,9 @@ func genSession(r *rand.Rand, id uint64) *session.Session {
 		DetectedBy: x.Command, Commands: r.IntN(1000), Replies: r.IntN(1000),
 		Flags: x.Flags, Closed: session.CloseReason(x.Mode),
 	}
+	if r.IntN(3) == 0 {
+		s.Verdict, s.Reason = x.Verdict, x.Reason
+	}
 	if r.IntN(3) > 0 {
 		s.Anomalies = []string{}
 		for range r.IntN(3) {

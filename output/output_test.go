@@ -305,24 +305,10 @@ func TestClean(t *testing.T) {
 func TestNilRecords(t *testing.T) {
 	for name, w := range map[string]Writer{
 		"json": NewJSON(io.Discard), "text": NewText(io.Discard), "table": NewTable(io.Discard, TableOptions{}),
+		"html": NewHTML(io.Discard, HTMLOptions{}), "failures-only": FailuresOnly(NewJSON(io.Discard)),
 	} {
 		if w.Transfer(nil) == nil || w.Session(nil) == nil || w.Close(nil) == nil {
 			t.Errorf("%s: nil record accepted", name)
-		}
-	}
-}
-
-func TestNew(t *testing.T) {
-	tests := []struct {
-		format  string
-		wantErr bool
-	}{
-		{"", false}, {"table", false}, {"text", false}, {"json", false}, {"xml", true},
-	}
-	for _, tc := range tests {
-		w, err := New(tc.format, io.Discard, TableOptions{})
-		if (err != nil) != tc.wantErr || (err == nil && w == nil) {
-			t.Errorf("New(%q) = %v, %v", tc.format, w, err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +56,8 @@ type TableOptions struct {
 	// in the verdicts and the summary. 0 means DefaultMaxRows; a negative
 	// value keeps every row.
 	MaxRows int
+	// Color colours the verdicts with ANSI escapes (for a terminal).
+	Color bool
 }
 
 // tableWriter keeps a bounded number of records (TableOptions.MaxRows per
@@ -265,7 +268,7 @@ func tableSession(s *session.Session) *session.Session {
 		ID: s.ID, Client: s.Client, Server: s.Server, Start: s.Start, End: s.End,
 		Greeting: s.Greeting, System: s.System, User: s.User, TLS: s.TLS, Gaps: s.Gaps,
 		GapBytes: s.GapBytes, MidStream: s.MidStream, DetectedBy: s.DetectedBy,
-		Verdicts: maps.Clone(s.Verdicts), Closed: s.Closed,
+		Verdicts: maps.Clone(s.Verdicts), Closed: s.Closed, Verdict: s.Verdict, Reason: s.Reason,
 	}
 }
 
@@ -277,7 +280,13 @@ func (t *tableWriter) Session(s *session.Session) error {
 	}
 	t.times.see(s.Start)
 	t.times.see(s.End)
+	if t.opts.FailuresOnly && !sessionFailed(s) {
+		return nil
+	}
 	_, failed := countTotals(s.Verdicts)
+	if s.Verdict.Failed() {
+		failed++
+	}
 	t.nSessions++
 	if failed > 0 {
 		t.failedSessions++
@@ -433,9 +442,33 @@ func (t *tableWriter) transferRow(tr *session.Transfer, layout string) []string 
 		orDash(clean(string(tr.Negotiation))),
 		orDash(addrPort(tr.Endpoint)),
 		orDash(strings.TrimSpace(cmd)),
-		orDash(clean(string(tr.Verdict))),
+		t.paint(tr.Verdict, orDash(clean(string(tr.Verdict)))),
 		orDash(reasonFlags(tr)),
 	}
+}
+
+// ANSI colours of the verdicts on a terminal.
+const (
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiReset  = "\x1b[0m"
+)
+
+// paint colours s by verdict v when TableOptions.Color is set.
+func (t *tableWriter) paint(v session.Verdict, s string) string {
+	if !t.opts.Color {
+		return s
+	}
+	switch {
+	case v == session.OK:
+		return ansiGreen + s + ansiReset
+	case v.Failed():
+		return ansiRed + s + ansiReset
+	case v == session.Unknown:
+		return ansiYellow + s + ansiReset
+	}
+	return s
 }
 
 func (t *tableWriter) renderTransfers(b *bytes.Buffer, sum *session.Summary, layout string) error {
@@ -454,11 +487,18 @@ func (t *tableWriter) renderTransfers(b *bytes.Buffer, sum *session.Summary, lay
 		cells = append(cells, t.transferRow(tr, layout))
 	}
 	widths := map[int]int{}
-	if w := t.reasonWidth(cells); w > 0 {
-		widths[len(transferHeader)-1] = w + 2 // tablewriter counts the padding
-	}
-	if err := renderTable(b, transferHeader, cells, widths); err != nil {
-		return err
+	w, under := t.reasonWidth(cells)
+	if under {
+		if err := renderReasonsUnder(b, cells, w); err != nil {
+			return err
+		}
+	} else {
+		if w > 0 {
+			widths[len(transferHeader)-1] = w + 2 // tablewriter counts the padding
+		}
+		if err := renderTable(b, transferHeader, cells, widths); err != nil {
+			return err
+		}
 	}
 	if om, n := t.omittedTransfers(); n > 0 {
 		b.WriteString(moreLine(n, pluralWord(n, "transfer"), countsPhrase(om)))
@@ -476,14 +516,16 @@ func pluralWord(n int, word string) string {
 }
 
 // reasonWidth returns the width to wrap the reason column at, or 0 when
-// every row fits in the configured width (or wrapping is off).
-func (t *tableWriter) reasonWidth(cells [][]string) int {
+// every row fits in the configured width (or wrapping is off). under is set
+// when the other columns leave the reason less than minReasonWidth: the
+// reason then goes on lines of its own under its row, wrapped to width.
+func (t *tableWriter) reasonWidth(cells [][]string) (w int, under bool) {
 	width := t.opts.Width
 	if width == 0 {
 		width = DefaultWidth
 	}
 	if width < 0 {
-		return 0
+		return 0, false
 	}
 	last := len(transferHeader) - 1
 	colw := make([]int, len(transferHeader))
@@ -500,9 +542,117 @@ func (t *tableWriter) reasonWidth(cells [][]string) int {
 		fixed += w + 2
 	}
 	if fixed+colw[last] <= width {
-		return 0
+		return 0, false
 	}
-	return max(width-fixed, minReasonWidth)
+	if width-fixed < minReasonWidth {
+		return width, true
+	}
+	return width - fixed, false
+}
+
+// reasonIndent starts the reason lines written under their row.
+const reasonIndent = "    "
+
+// renderReasonsUnder renders the transfers table without its reason column
+// and writes each row's reason under it, wrapped at word boundaries to
+// width. When the remaining columns are still wider than width, they
+// shrink: the client and then the negotiation move to the start of the
+// line under the row, then the command is shortened.
+func renderReasonsUnder(b *bytes.Buffer, cells [][]string, width int) error {
+	const colClient, colNeg, colCmd = 2, 4, 6
+	last := len(transferHeader) - 1
+	cols := make([]int, last)
+	for i := range cols {
+		cols[i] = i
+	}
+	moved := []int{}
+	fits := func() bool { return tableWidth(transferHeader, cells, cols) <= width }
+	for _, c := range []int{colClient, colNeg} {
+		if fits() {
+			break
+		}
+		cols = slices.DeleteFunc(cols, func(x int) bool { return x == c })
+		moved = append(moved, c)
+	}
+	if !fits() {
+		for _, row := range cells {
+			row[colCmd] = truncate(row[colCmd], 14)
+		}
+	}
+	pick := func(row []string) []string {
+		out := make([]string, len(cols))
+		for i, c := range cols {
+			out[i] = row[c]
+		}
+		return out
+	}
+	short := make([][]string, len(cells))
+	for i, row := range cells {
+		short[i] = pick(row)
+	}
+	var tb bytes.Buffer
+	if err := renderTable(&tb, pick(transferHeader), short, nil); err != nil {
+		return err
+	}
+	lines := strings.Split(strings.TrimSuffix(tb.String(), "\n"), "\n")
+	if len(lines) != len(cells)+1 {
+		// A cell spanned lines (it cannot: cells are cleaned); keep the
+		// table whole rather than misplace reasons.
+		b.Write(tb.Bytes())
+		return nil
+	}
+	b.WriteString(lines[0] + "\n")
+	for i, row := range cells {
+		b.WriteString(lines[i+1] + "\n")
+		under := row[last]
+		if len(moved) > 0 {
+			var pre []string
+			for _, c := range moved {
+				pre = append(pre, row[c])
+			}
+			under = strings.Join(pre, " ") + ": " + under
+		}
+		for _, l := range wrapWords(under, width-len(reasonIndent)) {
+			b.WriteString(reasonIndent + l + "\n")
+		}
+	}
+	return nil
+}
+
+// tableWidth is the width of a borderless table of the given columns.
+func tableWidth(header []string, cells [][]string, cols []int) int {
+	w := 0
+	for _, c := range cols {
+		cw := twwidth.Width(header[c])
+		for _, row := range cells {
+			cw = max(cw, twwidth.Width(row[c]))
+		}
+		w += cw + 2
+	}
+	return w - 2
+}
+
+// wrapWords splits s into lines of at most width display columns at
+// spaces (a longer word gets a line of its own).
+func wrapWords(s string, width int) []string {
+	width = max(width, 10)
+	var out []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = w
+		case twwidth.Width(line)+1+twwidth.Width(w) <= width:
+			line += " " + w
+		default:
+			out = append(out, line)
+			line = w
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
 }
 
 // reasonFlags renders the reason followed by the flags in brackets.
@@ -527,6 +677,7 @@ func (t *tableWriter) renderSessions(b *bytes.Buffer, layout string) error {
 	}
 	keys := t.sessions.sorted(lessSession)
 	cells := make([][]string, 0, len(keys))
+	var blocked []string
 	keptFailed := 0
 	for _, k := range keys {
 		s := k.s
@@ -561,12 +712,19 @@ func (t *tableWriter) renderSessions(b *bytes.Buffer, layout string) error {
 			tls,
 			transfers,
 			gaps,
-			orDash(clean(string(s.Closed))),
+			sessionClosed(s),
 		})
+		if s.Verdict != "" {
+			blocked = append(blocked, "#"+strconv.FormatUint(s.ID, 10)+" control connection "+
+				clean(string(s.Verdict))+": "+clean(s.Reason))
+		}
 	}
 	b.WriteString("FTP sessions\n")
 	if err := renderTable(b, sessionHeader, cells, nil); err != nil {
 		return err
+	}
+	for _, l := range blocked {
+		b.WriteString(l + "\n")
 	}
 	if n := t.nSessions - len(keys); n > 0 {
 		f := t.failedSessions - keptFailed
@@ -597,8 +755,12 @@ func (t *tableWriter) renderVerdicts(b *bytes.Buffer, sum *session.Summary) erro
 	}
 	cells := make([][]string, 0, len(oc))
 	for _, c := range oc {
-		cells = append(cells, []string{clean(string(c.Verdict)), strconv.Itoa(c.Count),
+		cells = append(cells, []string{t.paint(c.Verdict, clean(string(c.Verdict))), strconv.Itoa(c.Count),
 			orDash(VerdictMeaning(c.Verdict))})
+	}
+	if sum.Superseded > 0 {
+		cells = append(cells, []string{"(superseded)", strconv.Itoa(sum.Superseded),
+			"of the above: negotiations replaced by a later one before any transfer command used them"})
 	}
 	b.WriteString("Verdicts\n")
 	if err := renderTable(b, []string{"verdict", "transfers", "meaning"}, cells, nil); err != nil {
@@ -606,6 +768,15 @@ func (t *tableWriter) renderVerdicts(b *bytes.Buffer, sum *session.Summary) erro
 	}
 	b.WriteString("\n")
 	return nil
+}
+
+// sessionClosed renders the closed column: how the session ended, or
+// "blocked (VERDICT)" for a control connection that never got established.
+func sessionClosed(s *session.Session) string {
+	if s.Verdict != "" {
+		return "blocked (" + clean(string(s.Verdict)) + ")"
+	}
+	return orDash(clean(string(s.Closed)))
 }
 
 // renderSummary writes the closing summary lines.
@@ -618,8 +789,11 @@ func renderSummary(b *bytes.Buffer, sum *session.Summary) {
 		fmt.Fprintf(b, "capture %s to %s (%s)\n",
 			textTime(sum.First), textTime(sum.Last), humanDuration(span(sum.First, sum.Last)))
 	}
-	if l := lossPhrase(sum); l != "" {
-		b.WriteString(l + "\n")
+	if sum.Blocked > 0 {
+		b.WriteString(plural(sum.Blocked, "blocked control connection") + " (never established)\n")
+	}
+	if q := qualityPhrase(sum); q != "" {
+		b.WriteString("capture: " + q + "\n")
 	}
 	fmt.Fprintf(b, "%s\n", plural(len(sum.InputErrors), "input error"))
 	for _, e := range sum.InputErrors {
@@ -664,7 +838,14 @@ func renderTable(b *bytes.Buffer, header []string, rows [][]string, widths map[i
 		return fmt.Errorf("output: table: %w", err)
 	}
 	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
-		b.WriteString(strings.TrimRight(line, " \t"))
+		// A coloured last cell leaves tablewriter's padding and a reset
+		// after it: trim both.
+		line = strings.TrimRight(line, " \t")
+		line = strings.TrimRight(strings.TrimSuffix(line, ansiReset), " \t")
+		if strings.Count(line, ansiReset) < strings.Count(line, "\x1b[3") {
+			line += ansiReset
+		}
+		b.WriteString(line)
 		b.WriteByte('\n')
 	}
 	return nil

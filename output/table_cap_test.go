@@ -170,10 +170,20 @@ func TestTableBoundedRows(t *testing.T) {
 				t.Errorf("omission line with nothing left out:\n%s", tail(out, 30))
 			}
 
-			// Sessions: those with failures are kept first, then the earliest.
-			if tc.rows >= 0 && len(r.sessions) > tc.rows {
-				failed := 0
+			// Sessions: those with failures are kept first, then the
+			// earliest; with FailuresOnly, only those with failures.
+			pool := r.sessions
+			if tc.opts.FailuresOnly {
+				pool = nil
 				for _, s := range r.sessions {
+					if _, f := countTotals(s.Verdicts); f > 0 {
+						pool = append(pool, s)
+					}
+				}
+			}
+			if tc.rows >= 0 && len(pool) > tc.rows {
+				failed := 0
+				for _, s := range pool {
 					if _, f := countTotals(s.Verdicts); f > 0 {
 						failed++
 					}
@@ -187,7 +197,7 @@ func TestTableBoundedRows(t *testing.T) {
 				if want := min(failed, tc.rows); keptFailed != want {
 					t.Errorf("kept %d sessions with failures, want %d (of %d)", keptFailed, want, failed)
 				}
-				n := len(r.sessions) - tc.rows
+				n := len(pool) - tc.rows
 				var detail string
 				switch f, ok := failed-keptFailed, n-(failed-keptFailed); {
 				case f > 0 && ok > 0:
@@ -242,8 +252,7 @@ func TestTableCapSmall(t *testing.T) {
 		{"max 1 failures only", TableOptions{MaxRows: 1, FailuresOnly: true, Width: -1}, []string{
 			"... 4 more transfers not shown (1 reset, 1 unreachable, 1 refused, 1 not-attempted); --format json or --format text lists every one\n",
 			"\n#1 ",
-			"... 2 more sessions not shown (2 without failed transfers); --format json or --format text lists every one\n",
-		}, []string{"\n#2 ", "\n#3 "}},
+		}, []string{"\n#2 ", "\n#3 ", "more sessions not shown"}},
 		{"max 7: nothing left out", TableOptions{MaxRows: 7}, nil, []string{"not shown"}},
 	}
 	for _, tc := range tests {

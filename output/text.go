@@ -101,6 +101,12 @@ func TextSession(s *session.Session) string {
 	if s.MidStream {
 		b.WriteString("; mid-stream")
 	}
+	if s.Verdict != "" {
+		b.WriteString("; blocked: " + clean(string(s.Verdict)))
+		if s.Reason != "" {
+			b.WriteString(": " + clean(s.Reason))
+		}
+	}
 	if names := FlagNames(s.Flags, 0); len(names) > 0 {
 		b.WriteString(" [" + clean(strings.Join(names, ",")) + "]")
 	}
@@ -127,27 +133,22 @@ func TextSummary(sum *session.Summary) string {
 	if p := countsPhrase(sum.Verdicts); p != "" {
 		b.WriteString("summary: verdicts: " + p + "\n")
 	}
-	if l := lossPhrase(sum); l != "" {
-		b.WriteString("summary: " + l + "\n")
+	if sum.Superseded > 0 {
+		fmt.Fprintf(&b, "summary: %s superseded (replaced by a later negotiation before use; counted in the verdicts)\n",
+			plural(sum.Superseded, "negotiation"))
+	}
+	if sum.Blocked > 0 {
+		b.WriteString("summary: " + plural(sum.Blocked, "blocked control connection") + " (never established)\n")
+	}
+	if q := qualityPhrase(sum); q != "" {
+		b.WriteString("summary: capture: " + q + "\n")
+	}
+	if names := FlagNames(sum.Flags, 0); len(names) > 0 {
+		b.WriteString("summary: flags: " + strings.Join(names, ",") + "\n")
 	}
 	fmt.Fprintf(&b, "summary: %s\n", plural(len(sum.InputErrors), "input error"))
 	for _, e := range sum.InputErrors {
 		b.WriteString("summary: input error: " + clean(e) + "\n")
 	}
 	return b.String()
-}
-
-// lossPhrase lists the non-zero capture-loss counters ("" when none).
-func lossPhrase(sum *session.Summary) string {
-	var parts []string
-	add := func(n uint64, what string) {
-		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, what))
-		}
-	}
-	add(sum.Undecoded, "undecoded frames")
-	add(sum.Truncated, "truncated frames")
-	add(sum.KernelDrops, "kernel drops")
-	add(sum.StateLimitDrops, "state-limit drops")
-	return strings.Join(parts, ", ")
 }

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -20,22 +20,20 @@ import (
 const exitFailOn = 4
 
 type auditOptions struct {
-	reads         []string
-	format        string
-	policy        string
-	allowPassive  string
-	noActive      bool
-	helper        bool
-	helperPorts   []string
-	loose         bool
-	ports         []string
-	failOn        []string
-	nftTable      string
-	nftChain      string
-	expectTimeout time.Duration
-	synGrace      time.Duration
-	dropWait      time.Duration
-	natPair       bool
+	reads        []string
+	format       string
+	policy       string
+	allowPassive string
+	noActive     bool
+	helper       bool
+	helperPorts  []string
+	loose        bool
+	failOn       []string
+	nftTable     string
+	nftChain     string
+	analysis     analysisOptions
+	natPair      bool
+	maxRows      int
 }
 
 const auditUsageHead = `Usage: ftpsniff audit -r FILE [-r FILE ...] [options]
@@ -63,30 +61,28 @@ Exit status:
   4  findings matched --fail-on (checked after 1 and 3)
 `
 
-func newAuditFlags(o *auditOptions, stderr io.Writer) *pflag.FlagSet {
+func newAuditFlags(o *auditOptions, stdout, stderr io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("ftpsniff audit", pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.SetOutput(stderr)
 	fs.StringArrayVarP(&o.reads, "read", "r", nil, "read packets from `FILE` (pcap, pcapng, gzip; \"-\" = stdin); repeatable")
-	fs.StringVarP(&o.format, "format", "F", "table", "output `format`: table, json (JSON Lines) or nft (only the nftables rules, for nft -f)")
+	fs.StringVarP(&o.format, "format", "F", "table", "output `format`: table, json (JSON Lines), nft (only the nftables rules, for nft -f) or html (the report with findings and fixes)")
 	fs.StringVar(&o.policy, "policy", "", "check transfers against the policy in `FILE` (format: docs/audit.md)")
 	fs.StringVar(&o.allowPassive, "allow-passive", "", "policy shorthand: allowed passive `ports`, e.g. 1024-5000 (default section)")
 	fs.BoolVar(&o.noActive, "no-active", false, "policy shorthand: active mode (PORT/EPRT) is not allowed")
 	fs.BoolVar(&o.helper, "helper", false, "policy shorthand: the firewall runs the FTP conntrack helper on the control ports")
 	fs.StringSliceVar(&o.helperPorts, "helper-ports", []string{"21"}, "control `ports` the modelled helper is attached to")
 	fs.BoolVar(&o.loose, "loose", false, "model the helper with loose=1 (expect connections to a foreign advertised address)")
-	fs.StringSliceVar(&o.ports, "ports", nil, "extra TCP `ports` carrying FTP control channels (21 is always included)")
 	fs.StringSliceVar(&o.failOn, "fail-on", nil, "exit 4 when findings of these `categories` exist: "+strings.Join(audit.FailOnNames, ","))
 	fs.StringVar(&o.nftTable, "nft-table", "inet filter", "`family and table` the emitted nftables rules go into")
 	fs.StringVar(&o.nftChain, "nft-chain", "forward", "filter `chain` (in --nft-table) the data-connection rules are inserted into")
-	fs.DurationVar(&o.expectTimeout, "expect-timeout", 120*time.Second, "how long a negotiation waits for its data connection (capture time)")
-	fs.DurationVar(&o.synGrace, "syn-grace", 3*time.Second, "a lone unanswered SYN counts as dropped after this long")
-	fs.DurationVar(&o.dropWait, "drop-wait", 30*time.Second, "how long unanswered SYNs wait for a reply before the verdict")
+	addAnalysisFlags(fs, &o.analysis)
+	fs.IntVar(&o.maxRows, "max-rows", output.DefaultMaxRows, "html: show at most `N` transfers and N session diagrams (100 unless given), failures first (0 = no limit)")
 	fs.BoolVar(&o.natPair, "nat-pair", false, "compare the captures INSIDE and OUTSIDE (two arguments) of a NAT instead of -r")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, auditUsageHead)
-		fmt.Fprint(stderr, flagUsages(fs))
-		fmt.Fprint(stderr, auditUsageTail)
+		fmt.Fprint(stdout, auditUsageHead)
+		fmt.Fprint(stdout, flagUsages(fs))
+		fmt.Fprint(stdout, auditUsageTail)
 	}
 	return fs
 }
@@ -145,7 +141,7 @@ func auditPolicy(o *auditOptions) (*audit.Policy, error) {
 // runAudit is "ftpsniff audit": it returns the exit status.
 func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var o auditOptions
-	fs := newAuditFlags(&o, stderr)
+	fs := newAuditFlags(&o, stdout, stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK
@@ -169,9 +165,12 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return usage("nothing to read: give a capture file with -r FILE (see --help)")
 	}
 	switch o.format {
-	case "table", "json", "nft":
+	case "table", "json", "nft", "html":
 	default:
-		return usage("--format: unknown format %q (table, json or nft)", o.format)
+		return usage("--format: unknown format %q (table, json, nft or html)", o.format)
+	}
+	if o.maxRows < 0 {
+		return usage("--max-rows: %d is negative (0 shows every row)", o.maxRows)
 	}
 	failOn, err := audit.ParseFailOn(o.failOn)
 	if err != nil {
@@ -194,16 +193,22 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	acfg.NFT = audit.NFTTarget{Family: tf[0], Table: tf[1], Chain: o.nftChain}
 
 	cfg := ftpsniff.DefaultConfig()
-	cfg.Session.ExpectTimeout = o.expectTimeout
-	cfg.Session.SYNGrace = o.synGrace
-	cfg.Session.DropWait = o.dropWait
-	extra, err := parsePortList("ports", o.ports)
-	if err != nil {
+	if err := o.analysis.apply(&cfg); err != nil {
 		return usage("%v", err)
 	}
-	cfg.Session.ControlPorts = append(cfg.Session.ControlPorts, extra...)
 	col := audit.NewCollector()
 	cfg.Record = col.Packet
+	var sink output.Writer = col
+	var page *output.HTMLWriter
+	if o.format == "html" {
+		hopts := output.HTMLOptions{MaxRows: tableMaxRows(o.maxRows), Inputs: o.reads, Hold: true,
+			Title: "ftpsniff audit"}
+		if fs.Changed("max-rows") {
+			hopts.MaxDiagrams = tableMaxRows(o.maxRows)
+		}
+		page = output.NewHTML(stdout, hopts)
+		sink = output.Tee(col, page)
+	}
 	src, err := openInputs(o.reads, stdin)
 	if err != nil {
 		for _, e := range splitErrors(err) {
@@ -212,7 +217,7 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return exitInput
 	}
 	defer src.Close()
-	sum, runErr := ftpsniff.Run(ctx, src, cfg, col)
+	sum, runErr := ftpsniff.Run(ctx, src, cfg, sink)
 	for _, e := range sum.InputErrors {
 		fmt.Fprintf(stderr, "ftpsniff audit: %s\n", e)
 	}
@@ -227,6 +232,8 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		err = output.WriteAuditJSON(stdout, rep, meta)
 	case "nft":
 		err = output.WriteAuditNFT(stdout, rep)
+	case "html":
+		err = page.Render(&output.HTMLAudit{Report: rep, Meta: meta, Allowed: allowedPorts(rep, pol)})
 	default:
 		err = output.WriteAuditTable(stdout, rep, meta)
 	}
@@ -262,7 +269,7 @@ func runNATPair(o *auditOptions, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usage("%v", err)
 	}
-	extra, err := parsePortList("ports", o.ports)
+	extra, err := parsePortList("ports", o.analysis.ports)
 	if err != nil {
 		return usage("%v", err)
 	}
@@ -299,4 +306,20 @@ func runNATPair(o *auditOptions, args []string, stdout, stderr io.Writer) int {
 		return exitFailOn
 	}
 	return exitOK
+}
+
+// allowedPorts returns, per audited server, the passive data ports its
+// firewall allows as far as the audit knows them: the policy's passive
+// ranges (the audit's inferred range can be added here).
+func allowedPorts(rep *audit.Report, pol *audit.Policy) map[netip.Addr]output.AllowedPorts {
+	if pol == nil {
+		return nil
+	}
+	out := map[netip.Addr]output.AllowedPorts{}
+	for _, s := range rep.Servers {
+		if e := pol.For(s.Server); len(e.Passive) > 0 {
+			out[s.Server.Addr().Unmap()] = output.AllowedFromRanges(e.Passive, "policy "+e.Scope)
+		}
+	}
+	return out
 }

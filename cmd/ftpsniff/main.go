@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -47,11 +46,9 @@ type options struct {
 	reads         []string
 	format        string
 	maxRows       int
-	ports         []string
+	failuresOnly  bool
 	showPasswords bool
-	expectTimeout time.Duration
-	synGrace      time.Duration
-	dropWait      time.Duration
+	analysis      analysisOptions
 	quiet         bool
 	version       bool
 	live          liveOptions
@@ -88,7 +85,8 @@ Exit status:
 Passwords are masked unless --show-passwords is given.
 `
 
-func newFlags(o *options, stderr io.Writer) *pflag.FlagSet {
+// newFlags defines the main command's flags; --help is printed to stdout.
+func newFlags(o *options, stdout, stderr io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("ftpsniff", pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.SetOutput(stderr)
@@ -99,19 +97,17 @@ func newFlags(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.BoolVarP(&o.live.noPromisc, "no-promisc", "p", false, "do not put the interface into promiscuous mode")
 	fs.StringVarP(&o.live.write, "write", "w", "", "also write the packets read (-r or -i) to `FILE` as pcapng")
 	fs.BoolVar(&o.live.ftpOnly, "ftp-only", false, "with -w: write only FTP control packets and data-connection evidence")
-	fs.StringVarP(&o.format, "format", "F", "table", "output `format`: table, json (JSON Lines) or text")
-	fs.IntVar(&o.maxRows, "max-rows", output.DefaultMaxRows, "table format: show at most `N` transfers and N sessions, failures first; all are counted (0 = no limit)")
-	fs.StringSliceVar(&o.ports, "ports", nil, "extra TCP `ports` carrying FTP control channels, e.g. 2121,8021 (21 is always included)")
+	fs.StringVarP(&o.format, "format", "F", "table", "output `format`: table, json (JSON Lines), text or html (one self-contained page)")
+	fs.IntVar(&o.maxRows, "max-rows", output.DefaultMaxRows, "table and html: show at most `N` transfers and N sessions (html: ladder diagrams, 100 unless given), failures first; all are counted (0 = no limit)")
+	fs.BoolVar(&o.failuresOnly, "failures-only", false, "list only failed transfers and the sessions that have them (the summary counts everything); with -w FILE, write only their packets")
+	addAnalysisFlags(fs, &o.analysis)
 	fs.BoolVar(&o.showPasswords, "show-passwords", false, "show PASS arguments instead of masking them")
-	fs.DurationVar(&o.expectTimeout, "expect-timeout", 120*time.Second, "how long a negotiation waits for its data connection (capture time)")
-	fs.DurationVar(&o.synGrace, "syn-grace", 3*time.Second, "a lone unanswered SYN counts as dropped after this long")
-	fs.DurationVar(&o.dropWait, "drop-wait", 30*time.Second, "how long unanswered SYNs wait for a reply before the verdict")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line on stderr")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usageHead)
-		fmt.Fprint(stderr, flagUsages(fs))
-		fmt.Fprint(stderr, usageTail)
+		fmt.Fprint(stdout, usageHead)
+		fmt.Fprint(stdout, flagUsages(fs))
+		fmt.Fprint(stdout, usageTail)
 	}
 	return fs
 }
@@ -122,12 +118,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runAudit(ctx, args[1:], stdin, stdout, stderr)
 	}
 	var o options
-	fs := newFlags(&o, stderr)
+	fs := newFlags(&o, stdout, stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+		fmt.Fprintf(stderr, "ftpsniff: %v%s\n", err, auditHint(err))
 		return exitUsage
 	}
 	if o.version {
@@ -171,16 +167,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cfg := ftpsniff.DefaultConfig()
 	cfg.Session.ShowPasswords = o.showPasswords
-	cfg.Session.ExpectTimeout = o.expectTimeout
-	cfg.Session.SYNGrace = o.synGrace
-	cfg.Session.DropWait = o.dropWait
-	for _, p := range o.ports {
-		n, err := strconv.ParseUint(strings.TrimSpace(p), 10, 16)
-		if err != nil || n == 0 {
-			fmt.Fprintf(stderr, "ftpsniff: --ports: %q is not a TCP port\n", p)
-			return exitUsage
-		}
-		cfg.Session.ControlPorts = append(cfg.Session.ControlPorts, uint16(n))
+	if err := o.analysis.apply(&cfg); err != nil {
+		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+		return exitUsage
+	}
+	if o.format == "nft" {
+		fmt.Fprintln(stderr, "ftpsniff: --format nft is ftpsniff audit's: use ftpsniff audit -r FILE -F nft")
+		return exitUsage
+	}
+	if msg := evidenceUsage(&o, stdins > 0); msg != "" {
+		fmt.Fprintf(stderr, "ftpsniff: %s\n", msg)
+		return exitUsage
 	}
 	// Reading files, the records are written through one large buffer
 	// (one write(2) per 256 KiB instead of one per record), flushed once Run
@@ -189,24 +186,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// decided: no buffering.
 	streaming := streams(&o, stdin)
 	out, flush := bufferOutput(stdout, streaming)
-	var w output.Writer
-	switch o.format {
-	case "table":
-		w = output.NewTable(out, output.TableOptions{MaxRows: tableMaxRows(o.maxRows)})
-	case "json":
-		w = output.NewJSON(out)
-	case "text":
-		w = output.NewText(out)
-	default:
-		fmt.Fprintf(stderr, "ftpsniff: --format: unknown format %q (table, json or text)\n", o.format)
+	w, err := newWriter(&o, fs, out, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 		return exitUsage
 	}
 	if !streaming && o.format != "table" {
-		// Reading files: JSON and text records are rendered on a goroutine
-		// of their own (packets are read ahead on another, see
-		// openInputs), so the tracker only decides. The table writer does
-		// next to nothing per record (it renders at the end), and live each
-		// record is written as it is decided.
+		// Reading files: JSON, text and HTML records are rendered (HTML:
+		// aggregated) on a goroutine of their own (packets are read ahead
+		// on another, see openInputs), so the tracker only decides. The
+		// table writer does next to nothing per record (it renders at the
+		// end), and live each record is written as it is decided.
 		w = output.Async(w)
 	}
 	var src decode.Source
@@ -225,7 +215,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	defer src.Close()
 	var rec *recorder
-	if o.live.write != "" {
+	var ev *evidence
+	if o.live.write != "" && o.failuresOnly {
+		ev = newEvidence()
+		w = ev.tee(w)
+	} else if o.live.write != "" {
 		if rec, err = newRecorder(o.live.write, o.live.ftpOnly); err != nil {
 			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 			return exitInput
@@ -260,6 +254,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			err = rerr
 		}
 	}
+	if ev != nil && (err == nil || errors.Is(err, ftpsniff.ErrDamagedInput)) {
+		if werr := ev.write(o.live.write, o.reads); werr != nil {
+			err = werr
+		}
+	}
 	switch {
 	case err == nil:
 		return exitOK
@@ -269,6 +268,43 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 		return exitInput
 	}
+}
+
+// newWriter returns the Writer of --format; out is the (buffered) report
+// stream, stdout the terminal it may end on (for the table's width and
+// colours).
+func newWriter(o *options, fs *pflag.FlagSet, out, stdout io.Writer) (output.Writer, error) {
+	switch o.format {
+	case "table":
+		topts := output.TableOptions{MaxRows: tableMaxRows(o.maxRows), FailuresOnly: o.failuresOnly, Width: -1}
+		if tty, width := terminalWidth(stdout); tty {
+			topts.Width = width
+			topts.Color = colorAllowed()
+		}
+		return output.NewTable(out, topts), nil
+	case "json":
+		return failuresOnly(output.NewJSON(out), o.failuresOnly), nil
+	case "text":
+		return failuresOnly(output.NewText(out), o.failuresOnly), nil
+	case "html":
+		hopts := output.HTMLOptions{MaxRows: tableMaxRows(o.maxRows), FailuresOnly: o.failuresOnly, Inputs: o.reads}
+		if o.live.iface != "" {
+			hopts.Inputs = []string{"live capture on " + o.live.iface}
+		}
+		if fs.Changed("max-rows") {
+			hopts.MaxDiagrams = tableMaxRows(o.maxRows)
+		}
+		return output.NewHTML(out, hopts), nil
+	}
+	return nil, fmt.Errorf("--format: unknown format %q (table, json, text or html)", o.format)
+}
+
+// failuresOnly wraps w to keep only failures when on is set.
+func failuresOnly(w output.Writer, on bool) output.Writer {
+	if !on {
+		return w
+	}
+	return output.FailuresOnly(w)
 }
 
 // tableMaxRows maps --max-rows (0 = every row) to TableOptions.MaxRows
