@@ -9,6 +9,11 @@ import (
 	"github.com/ftpsniff/ftpsniff/session"
 )
 
+// LadderControlLines is how many control lines per session the HTML
+// report asks the tracker to keep (session.Config.ControlEvents): the
+// first and the last half are drawn.
+const LadderControlLines = 64
+
 // buildLadder turns a session's kept records into diagram rows: a group per
 // transfer, in time order, each with its events in time order and its
 // verdict's reason last; quiet stretches longer than foldGap between rows
@@ -31,8 +36,29 @@ func buildLadder(l *ladderSess) *ladder {
 		rows = append(rows, ladderRow{t: s.Start, from: laneClient, to: laneServer, cls: "ctl",
 			label: "control connection to port " + strconv.Itoa(int(s.Server.Port()))})
 	}
-	for _, t := range ts {
-		rows = append(rows, lad.transferRows(t)...)
+	if len(s.Events) > 0 {
+		// The session's own control lines, and each transfer's data
+		// connection beside them, in time order.
+		var drawn []ladderRow
+		for i, e := range s.Events {
+			from, to := laneServer, laneClient
+			if e.FromClient {
+				from, to = laneClient, laneServer
+			}
+			drawn = append(drawn, ladderRow{t: e.Time, from: from, to: to, cls: "ctl", label: clean(e.Line)})
+			if i == (len(s.Events)+1)/2-1 && s.EventsOmitted > 0 {
+				drawn = append(drawn, ladderRow{t: e.Time, note: true, cls: "ctl", label: plural(s.EventsOmitted, "more control line") + " not drawn"})
+			}
+		}
+		for _, t := range ts {
+			drawn = append(drawn, lad.transferDataRows(t)...)
+		}
+		sort.SliceStable(drawn, func(i, j int) bool { return drawn[i].t.Before(drawn[j].t) })
+		rows = append(rows, drawn...)
+	} else {
+		for _, t := range ts {
+			rows = append(rows, lad.transferRows(t)...)
+		}
 	}
 	if len(l.folded) > 0 {
 		n, _ := countTotals(l.folded)
@@ -128,6 +154,37 @@ func (lad *ladder) transferRows(t *session.Transfer) []ladderRow {
 	}
 	rows = append(rows, lad.dataRows(t, cls)...)
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].t.Before(rows[j].t) })
+	note := transferNote(t, cls)
+	note.label = "#" + strconv.FormatUint(t.ID, 10) + " " + strings.TrimPrefix(note.label, "#"+strconv.FormatUint(t.ID, 10)+" "+endpointLabel(t))
+	return append(rows, note)
+}
+
+// transferDataRows draws one transfer's data connection and verdict only
+// (its control lines are drawn from the session's events), the verdict at
+// the time of its last row.
+func (lad *ladder) transferDataRows(t *session.Transfer) []ladderRow {
+	cls := verdictClass(t.Verdict)
+	rows := lad.dataRows(t, cls)
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].t.Before(rows[j].t) })
+	at := t.Time
+	if t.CommandTime.After(at) {
+		at = t.CommandTime
+	}
+	for _, r := range rows {
+		if r.t.After(at) {
+			at = r.t
+		}
+	}
+	if n := len(t.Replies); n > 0 && t.Replies[n-1].Time.After(at) {
+		at = t.Replies[n-1].Time
+	}
+	note := transferNote(t, cls)
+	note.t = at
+	return append(rows, note)
+}
+
+// transferNote is the line giving a transfer's verdict and reason.
+func transferNote(t *session.Transfer, cls string) ladderRow {
 	reason := string(t.Verdict)
 	if t.Reason != "" {
 		reason += ": " + clean(t.Reason)
@@ -135,7 +192,19 @@ func (lad *ladder) transferRows(t *session.Transfer) []ladderRow {
 	if names := FlagNames(t.Flags, t.Notes); len(names) > 0 {
 		reason += " [" + strings.Join(names, ", ") + "]"
 	}
-	return append(rows, ladderRow{note: true, cls: cls, label: "#" + strconv.FormatUint(t.ID, 10) + " " + reason})
+	return ladderRow{note: true, cls: cls, label: "#" + strconv.FormatUint(t.ID, 10) + " " + endpointLabel(t) + reason}
+}
+
+// endpointLabel names the negotiation a verdict line is about.
+func endpointLabel(t *session.Transfer) string {
+	l := string(t.Negotiation)
+	if t.Endpoint.IsValid() {
+		l += " " + t.Endpoint.String()
+	}
+	if t.Command != "" {
+		l += " " + clean(t.Command)
+	}
+	return l + ": "
 }
 
 // replyLabel renders a reply's first line (its text starts with its code).

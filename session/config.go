@@ -39,6 +39,10 @@ type Config struct {
 	// UnclaimedTTL is how long a data SYN that matched no negotiation is kept
 	// in case the reply that announces it is parsed later.
 	UnclaimedTTL time.Duration
+	// ControlEvents is how many control lines each session record keeps in
+	// Session.Events (the first and the last half); 0 keeps none (the
+	// default: only reports that draw sessions need them).
+	ControlEvents int
 }
 
 // DefaultConfig returns the documented defaults.

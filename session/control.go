@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/decode"
@@ -49,6 +50,9 @@ type session struct {
 	// fitsHiddenData).
 	lastClientData time.Time
 	resumed        bool // picked up again after idling (not mid-stream)
+	// evTail holds the last control events (a ring from evNext).
+	evTail []ControlEvent
+	evNext int
 }
 
 func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
@@ -85,6 +89,9 @@ func (s *session) anomaly(format string, args ...any) {
 // finishRecord fills the derived fields of the session record.
 func (s *session) finishRecord() {
 	s.rec.Replies = s.conv.nReplies
+	s.rec.Events = append(s.rec.Events, s.evTail[s.evNext:]...)
+	s.rec.Events = append(s.rec.Events, s.evTail[:s.evNext]...)
+	s.evTail = nil
 }
 
 // control feeds a control-channel packet; fromClient says its direction.
@@ -237,6 +244,38 @@ func (s *session) command(cmd ftp.Command) {
 			s.rec.Password = "****"
 		}
 	}
+}
+
+func (s *session) controlLine(fromClient bool, line string, at time.Time) {
+	n := s.t.cfg.ControlEvents
+	if n <= 0 {
+		return
+	}
+	if fromClient && strings.HasPrefix(line, "PASS") {
+		line = "PASS"
+		if s.rec.Password != "" {
+			line += " " + s.rec.Password
+		}
+	}
+	e := ControlEvent{Time: at, FromClient: fromClient, Line: clip(line, 200)}
+	head := (n + 1) / 2
+	if len(s.rec.Events) < head {
+		s.rec.Events = append(s.rec.Events, e)
+		return
+	}
+	// The last n-head lines, in a ring (unrolled in finishRecord).
+	tail := n - head
+	if tail == 0 {
+		s.rec.EventsOmitted++
+		return
+	}
+	if len(s.evTail) < tail {
+		s.evTail = append(s.evTail, e)
+		return
+	}
+	s.rec.EventsOmitted++
+	s.evTail[s.evNext] = e
+	s.evNext = (s.evNext + 1) % tail
 }
 
 func (s *session) tooManyPending() { s.flag(FlagTooManyPendingCommands) }

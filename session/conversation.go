@@ -31,6 +31,9 @@ type convHandler interface {
 	// commands (LIST, RETR, STOR, ...), each returning its handle (nil
 	// when untracked).
 	command(cmd ftp.Command)
+	// controlLine reports every command and complete reply as a line of
+	// text (PASS's argument left out) at its capture time.
+	controlLine(fromClient bool, line string, at time.Time)
 	negotiate(cmd ftp.Command, at time.Time, wire WireInfo) *transfer
 	useNegotiation(cmd ftp.Command, at time.Time) *transfer
 	tooManyPending()
@@ -155,6 +158,11 @@ func (c *conversation) clientLine(line []byte, f ftp.LineFlags) {
 	}
 	c.h.command(cmd)
 	now := c.lineTime
+	text := cmd.Verb
+	if cmd.Arg != "" && cmd.Verb != "PASS" {
+		text += " " + cmd.Arg
+	}
+	c.h.controlLine(true, text, now)
 	pc := pendingCmd{verb: cmd.Verb, arg: cmd.Arg, time: now}
 	switch cmd.Verb {
 	case "PASS":
@@ -209,6 +217,9 @@ func (c *conversation) reply(r ftp.Reply) {
 	c.nReplies++
 	now := c.lineTime
 	rep := Reply{Time: now, Code: r.Code, Text: clip(r.Text(), 512)}
+	if len(r.Lines) > 0 {
+		c.h.controlLine(false, r.Lines[0], now)
+	}
 	if r.Code == 220 && !c.greeted && c.nReplies == 1 {
 		// The greeting, also when a pipelining client sent USER before it.
 		c.greeted = true

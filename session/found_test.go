@@ -2,6 +2,7 @@ package session
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,5 +234,39 @@ func TestSessionsFound(t *testing.T) {
 			}
 			checkEvidence(t, tc, r, sum)
 		})
+	}
+}
+
+// TestControlEvents: a session keeps its first and last control lines when
+// asked, with the password masked and the lines between counted.
+func TestControlEvents(t *testing.T) {
+	s := newScript()
+	c := s.conn("198.51.100.10:40000", "203.0.113.20:21")
+	c.login()
+	for range 10 {
+		c.cl("NOOP\r\n")
+		c.sv("200 NOOP ok.\r\n")
+	}
+	c.cl("QUIT\r\n")
+	c.sv("221 Goodbye.\r\n")
+	c.close()
+	cfg := DefaultConfig()
+	cfg.ControlEvents = 6
+	r := run(t, s, cfg)
+	ev := r.sessions[0].Events
+	var lines []string
+	for _, e := range ev {
+		lines = append(lines, e.Line)
+	}
+	want := []string{"220 (vsFTPd 3.0.3)", "USER anonymous", "331 Please specify the password.", "200 NOOP ok.", "QUIT", "221 Goodbye."}
+	if strings.Join(lines, "|") != strings.Join(want, "|") || r.sessions[0].EventsOmitted != 21 {
+		t.Errorf("events %q, %d omitted", lines, r.sessions[0].EventsOmitted)
+	}
+	if !ev[1].FromClient || ev[0].FromClient || !ev[0].Time.Before(ev[1].Time) {
+		t.Errorf("directions or times: %+v", ev[:2])
+	}
+	cfg.ControlEvents = 0
+	if r := run(t, s, cfg); len(r.sessions[0].Events) != 0 {
+		t.Errorf("events kept without being asked")
 	}
 }

@@ -218,11 +218,27 @@ type Session struct {
 	// ClientTTLs and ServerTTLs are the distinct IP TTLs (hop limits) of
 	// the non-RST control packets from each side (at most MaxTTLs each).
 	ClientTTLs, ServerTTLs []uint8
+	// Events are the session's control lines (commands and the first line
+	// of each reply) with their capture times, when Config.ControlEvents
+	// asks for them: the first and the last ControlEvents/2, with
+	// EventsOmitted counting those between. PASS arguments are masked
+	// unless ShowPasswords.
+	Events        []ControlEvent
+	EventsOmitted int
 	// Verdict and Reason are set for a blocked control connection (its SYNs
 	// went unanswered, or were answered by RST or ICMP): Dropped, Reset or
 	// Unreachable, with the evidence. Empty for a session that got going.
 	Verdict Verdict
 	Reason  string
+}
+
+// ControlEvent is one control line of a session.
+type ControlEvent struct {
+	Time       time.Time
+	FromClient bool
+	// Line is the command (verb and argument) or the reply's first line
+	// (with its code).
+	Line string
 }
 
 // MaxTTLs bounds the distinct TTLs kept per side of a session.

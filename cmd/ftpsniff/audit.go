@@ -201,6 +201,7 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	var sink output.Writer = col
 	var page *output.HTMLWriter
 	if o.format == "html" {
+		cfg.Session.ControlEvents = output.LadderControlLines
 		hopts := output.HTMLOptions{MaxRows: tableMaxRows(o.maxRows), Inputs: o.reads, Hold: true,
 			Title: "ftpsniff audit"}
 		if fs.Changed("max-rows") {

@@ -171,6 +171,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 		return exitUsage
 	}
+	if o.format == "html" {
+		cfg.Session.ControlEvents = output.LadderControlLines // drawn in the ladders
+	}
 	if o.format == "nft" {
 		fmt.Fprintln(stderr, "ftpsniff: --format nft is ftpsniff audit's: use ftpsniff audit -r FILE -F nft")
 		return exitUsage
