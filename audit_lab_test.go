@@ -105,7 +105,6 @@ func TestAuditSharedLab(t *testing.T) {
 			defer src.Close()
 			col := audit.NewCollector()
 			cfg := ftpsniff.DefaultConfig()
-			cfg.Record = col.Packet
 			if _, err := ftpsniff.Run(context.Background(), src, cfg, col); err != nil && !errors.Is(err, ftpsniff.ErrDamagedInput) {
 				t.Fatal(err)
 			}

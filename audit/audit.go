@@ -1,10 +1,12 @@
 // Package audit turns ftpsniff's transfer and session records into a
 // firewall audit: a diagnosis of every failed data connection (who dropped
-// what, where, and why), a model of what Linux nf_conntrack_ftp would have
-// done with each negotiation, per-server summaries, a check against a
-// declared policy, and the minimal firewall rules or server settings that
-// make the observed sessions work. Everything here is a pure function of
-// the records; Collector gathers them from a run.
+// what, where, and why, graded by how sure the evidence is), a model of
+// what Linux nf_conntrack_ftp would have done with each negotiation,
+// per-server summaries with the inferred firewall range, a check against a
+// declared policy, and the minimal firewall rules (in the hooks of the
+// firewall's place) or server settings (for the server seen) that make the
+// observed sessions work. Everything here is a pure function of the
+// records; Collector gathers them from a run.
 package audit
 
 import (
@@ -13,7 +15,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/ftpsniff/ftpsniff/decode"
 	"github.com/ftpsniff/ftpsniff/session"
 )
 
@@ -28,7 +29,8 @@ type Config struct {
 	NFT NFTTarget
 }
 
-// DefaultConfig is the stock helper, no policy, "inet filter forward".
+// DefaultConfig is the stock helper, no policy, "inet filter" with chains
+// forward and input.
 func DefaultConfig() Config {
 	return Config{Helper: DefaultHelperConfig(), NFT: DefaultNFTTarget()}
 }
@@ -38,13 +40,19 @@ type Report struct {
 	Findings        []*Finding        `json:"findings"`
 	Servers         []*ServerSummary  `json:"servers"`
 	Recommendations []*Recommendation `json:"recommendations"`
-	// Transfers and Failed count all transfers and the failed ones.
+	// Scans are the FTP bounce scans seen (their findings say so too).
+	Scans []*Scan `json:"scans,omitempty"`
+	// Groups gather the findings by server, direction, cause and port range.
+	Groups []*Group `json:"groups"`
+	// Transfers and Failed count all transfers and the failed ones;
+	// Blocked the control connections that never got established.
 	Transfers int `json:"transfers"`
 	Failed    int `json:"failed"`
+	Blocked   int `json:"blocked_sessions"`
 }
 
-// Analyze audits a run's records. hosts may be nil.
-func Analyze(transfers []*session.Transfer, sessions []*session.Session, hosts Hosts, cfg Config) *Report {
+// Analyze audits a run's records.
+func Analyze(transfers []*session.Transfer, sessions []*session.Session, cfg Config) *Report {
 	ts := slices.Clone(transfers)
 	sort.SliceStable(ts, func(i, j int) bool {
 		if !ts[i].Time.Equal(ts[j].Time) {
@@ -66,6 +74,11 @@ func Analyze(transfers []*session.Transfer, sessions []*session.Session, hosts H
 				hc.Ports = e.Control
 			}
 		}
+		if !slices.Contains(hc.Ports, t.Server.Port()) && (cfg.Policy == nil || cfg.Policy.For(t.Server).Helper == nil) {
+			// No helper is known to run on this port: model the one the
+			// recommendation would attach to the port actually used.
+			hc.Ports = append(slices.Clone(hc.Ports), t.Server.Port())
+		}
 		return hc
 	}
 	tls := func(t *session.Transfer) bool {
@@ -76,7 +89,9 @@ func Analyze(transfers []*session.Transfer, sessions []*session.Session, hosts H
 	for i, t := range ts {
 		opens[i] = baseHelper(t, hcFor(t), HelperContext{TLS: tls(t)}).Outcome.Opens()
 	}
+	scans := detectScans(ts)
 	rep := &Report{Transfers: len(ts)}
+	byID := map[uint64]*Finding{}
 	for i, t := range ts {
 		ctx := HelperContext{TLS: tls(t)}
 		for j := i + 1; j < len(ts); j++ {
@@ -86,7 +101,7 @@ func Analyze(transfers []*session.Transfer, sessions []*session.Session, hosts H
 			}
 		}
 		hv := ModelHelper(t, hcFor(t), ctx)
-		in := Input{Session: sess[t.SessionID], Hosts: hosts, Helper: hv}
+		in := Input{Session: sess[t.SessionID], Helper: hv}
 		if cfg.Policy != nil {
 			e := cfg.Policy.For(t.Server)
 			in.Policy = &e
@@ -94,17 +109,53 @@ func Analyze(transfers []*session.Transfer, sessions []*session.Session, hosts H
 		if t.Verdict.Failed() {
 			rep.Failed++
 		}
-		if f := Diagnose(t, in); f != nil {
+		f := Diagnose(t, in)
+		if sc := scans[t.SessionID]; sc != nil {
+			if f == nil {
+				continue
+			}
+			scanFinding(f, sc)
+		}
+		if f != nil {
+			rep.Findings = append(rep.Findings, f)
+			byID[t.ID] = f
+		}
+	}
+	for _, s := range sessions {
+		if f := controlFinding(s); f != nil {
+			rep.Blocked++
 			rep.Findings = append(rep.Findings, f)
 		}
 	}
+	for _, sc := range scans {
+		rep.Scans = append(rep.Scans, sc)
+	}
+	sort.Slice(rep.Scans, func(i, j int) bool { return rep.Scans[i].SessionID < rep.Scans[j].SessionID })
 	rep.Servers = Summarize(ts, sessions)
+	sw := softwareOf(sessions)
+	inf := map[string]*RangeInference{}
+	for _, ri := range InferRanges(ts, byID) {
+		inf[ri.Server.String()] = ri
+	}
+	for _, s := range rep.Servers {
+		s.Software = sw[s.Server.String()]
+		s.Allowed = inf[s.Server.String()]
+	}
 	rep.Recommendations = Recommend(rep.Findings, ts, rep.Servers, cfg.Policy, cfg.NFT)
+	rep.Groups = GroupFindings(rep.Findings, rep.Servers)
 	return rep
 }
 
 // FailOnNames are the categories --fail-on accepts.
-var FailOnNames = []string{"any", "dropped", "reset", "unreachable", "refused", "not-attempted", "policy", "helper", "nat", "bounce"}
+var FailOnNames = []string{"any", "dropped", "reset", "unreachable", "refused", "not-attempted", "policy", "helper", "nat", "bounce", "control"}
+
+// UnknownFailOnError is returned by ParseFailOn for a name not in
+// FailOnNames.
+type UnknownFailOnError struct{ Name string }
+
+func (e *UnknownFailOnError) Error() string {
+	return fmt.Sprintf("unknown --fail-on category %q (one of %s)", e.Name, strings.Join(FailOnNames, ", "))
+}
 
 // ParseFailOn validates a --fail-on list.
 func ParseFailOn(names []string) ([]string, error) {
@@ -115,7 +166,7 @@ func ParseFailOn(names []string) ([]string, error) {
 			continue
 		}
 		if !slices.Contains(FailOnNames, n) {
-			return nil, fmt.Errorf("unknown --fail-on category %q (one of %s)", n, strings.Join(FailOnNames, ", "))
+			return nil, &UnknownFailOnError{Name: n}
 		}
 		out = append(out, n)
 	}
@@ -141,64 +192,17 @@ func (f *Finding) inCategory(c string) bool {
 	case "any":
 		return f.Failed() || len(f.Policy) > 0
 	case "dropped", "reset", "unreachable", "refused", "not-attempted":
-		return string(f.Verdict) == c
+		return string(f.Verdict) == c && f.Kind != KindFileError
 	case "policy":
 		return len(f.Policy) > 0
 	case "helper":
 		return f.HasKind(KindHelperMiss)
 	case "nat":
-		return f.HasKind(KindNATPrivate) || f.HasKind(KindClientNATActive)
+		return f.HasKind(KindNATPrivate) || f.HasKind(KindClientNATActive) || f.HasKind(KindNATPool)
 	case "bounce":
-		return f.HasKind(KindBounce)
+		return f.HasKind(KindBounce) || f.HasKind(KindBounceScan)
+	case "control":
+		return f.Kind == KindControlBlocked
 	}
 	return false
-}
-
-// Collector gathers a run's records (it has the methods of output.Writer)
-// and, through Packet, the TTLs each host's control-channel packets
-// arrived with.
-type Collector struct {
-	Transfers []*session.Transfer
-	Sessions  []*session.Session
-	Summary   *session.Summary
-	Hosts     Hosts
-}
-
-// NewCollector returns an empty collector.
-func NewCollector() *Collector { return &Collector{Hosts: Hosts{}} }
-
-// Transfer keeps a copy of t.
-func (c *Collector) Transfer(t *session.Transfer) error {
-	x := *t
-	c.Transfers = append(c.Transfers, &x)
-	return nil
-}
-
-// Session keeps a copy of s.
-func (c *Collector) Session(s *session.Session) error {
-	x := *s
-	c.Sessions = append(c.Sessions, &x)
-	return nil
-}
-
-// Close keeps the summary.
-func (c *Collector) Close(sum *session.Summary) error {
-	x := *sum
-	c.Summary = &x
-	return nil
-}
-
-// Packet records the TTL of the packets ftpsniff counts as FTP (control
-// packets and the first packets of data connections), except RSTs, for
-// ftpsniff.Config.Record.
-func (c *Collector) Packet(p *decode.Packet, ftp bool) error {
-	if ftp && p.HasTCP && !p.TCP.Flags.Has(decode.RST) && p.Src.IsValid() {
-		c.Hosts.Add(p.Src, p.TTL)
-	}
-	return nil
-}
-
-// Analyze audits what the collector gathered.
-func (c *Collector) Analyze(cfg Config) *Report {
-	return Analyze(c.Transfers, c.Sessions, c.Hosts, cfg)
 }

@@ -115,11 +115,10 @@ func failedPassive(v session.Verdict, ep string, d *session.DataConn) *session.T
 }
 
 func TestDiagnose(t *testing.T) {
-	srv := netip.MustParseAddr("203.0.113.20")
 	cli := netip.MustParseAddr("198.51.100.10")
 	fw := netip.MustParseAddr("203.0.113.1")
 	dropped := &session.DataConn{Connector: ap("203.0.113.20:20"), Listener: ap("198.51.100.10:40000"), SYNs: 7, FirstSYN: t0, LastSYN: t0.Add(7 * time.Second)}
-	hosts := Hosts{cli: {63}, srv: {64}}
+	sess := &session.Session{ID: 1, ClientTTLs: []uint8{63}, ServerTTLs: []uint8{64}}
 	allow5000 := &Effective{Scope: "default", Passive: Ranges{{1024, 5000}}, Active: true, Control: []uint16{21}}
 	noActive := &Effective{Scope: "default", Active: false, Control: []uint16{21}}
 	cases := []struct {
@@ -147,7 +146,7 @@ func TestDiagnose(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			hv := ModelHelper(c.tr, DefaultHelperConfig(), HelperContext{})
-			f := Diagnose(c.tr, Input{Hosts: hosts, Helper: hv, Policy: c.policy})
+			f := Diagnose(c.tr, Input{Session: sess, Helper: hv, Policy: c.policy})
 			if f == nil {
 				t.Fatal("no finding")
 			}
@@ -266,7 +265,7 @@ func TestAnalyzeRecommendations(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.Policy = c.policy
-			rep := Analyze(c.ts, nil, nil, cfg)
+			rep := Analyze(c.ts, nil, cfg)
 			if len(rep.Recommendations) != 1 {
 				t.Fatalf("%d recommendations: %+v", len(rep.Recommendations), rep.Recommendations)
 			}
@@ -274,7 +273,11 @@ func TestAnalyzeRecommendations(t *testing.T) {
 			if r.Kind != c.kind {
 				t.Errorf("kind %s, want %s", r.Kind, c.kind)
 			}
-			if !strings.Contains(strings.Join(r.NFT, "\n"), c.nft) {
+			nft := r.NFT
+			for _, a := range r.Alternatives {
+				nft = append(nft, a.NFT...)
+			}
+			if !strings.Contains(strings.Join(nft, "\n"), c.nft) {
 				t.Errorf("nft lacks %q:\n%s", c.nft, strings.Join(r.NFT, "\n"))
 			}
 			if !strings.Contains(strings.Join(r.ServerFix, "\n"), c.srvFix) {

@@ -36,6 +36,10 @@ const (
 	KindTLS              Kind = "tls"                  // encrypted control channel: helpers are blind
 	KindServerAdvertises Kind = "server-third-address" // server advertises an address that is not its own
 	KindUnspecifiedAddr  Kind = "unspecified-address"  // 0.0.0.0 / :: advertised
+	KindFileError        Kind = "file-error"           // 450/451/452/550/552/553: a server outcome, not the network
+	KindNATPool          Kind = "nat-pool-address"     // 425 Security: Bad IP: data from another NAT-pool address
+	KindBounceScan       Kind = "bounce-scan"          // PORT/EPRT to many ports or hosts: an FTP bounce scan
+	KindControlBlocked   Kind = "control-blocked"      // the control connection itself never got established
 )
 
 // Finding is the audit of one transfer: why it failed (or what is wrong
@@ -71,6 +75,14 @@ type Finding struct {
 	Policy []Violation `json:"policy,omitempty"`
 	// PolicyExplains: the failure is what the policy predicts.
 	PolicyExplains bool `json:"policy_explains,omitempty"`
+	// Confidence grades the evidence for the main cause.
+	Confidence Confidence `json:"confidence"`
+	// Firewall places the blocking firewall (nil when no firewall blocked
+	// the data connection).
+	Firewall *Placement `json:"firewall,omitempty"`
+	// SettleBy says which capture would settle a finding that is only
+	// possible (its rules are withheld).
+	SettleBy string `json:"settle_by,omitempty"`
 	// Explanation is the whole diagnosis in words.
 	Explanation string `json:"explanation"`
 }
@@ -81,22 +93,9 @@ func (f *Finding) Failed() bool { return f.Verdict.Failed() }
 // HasKind reports whether k is among the finding's kinds.
 func (f *Finding) HasKind(k Kind) bool { return slices.Contains(f.Kinds, k) }
 
-// Hosts holds the IP TTLs (hop limits) seen from each host on the control
-// channels, to tell a listener's own RST from one a firewall forged.
-type Hosts map[netip.Addr][]uint8
-
-// Add records a TTL seen from a.
-func (h Hosts) Add(a netip.Addr, ttl uint8) {
-	a = a.Unmap()
-	if !slices.Contains(h[a], ttl) && len(h[a]) < 8 {
-		h[a] = append(h[a], ttl)
-	}
-}
-
 // Input bundles what Diagnose needs besides the transfer.
 type Input struct {
 	Session *session.Session // may be nil
-	Hosts   Hosts            // may be nil
 	Helper  HelperVerdict
 	Policy  *Effective // nil without a policy
 }
@@ -124,6 +123,9 @@ func Diagnose(t *session.Transfer, in Input) *Finding {
 
 	// Address classification.
 	addrKinds, addrWords := classifyAddress(t)
+	if t.Verdict.Failed() && len(addrKinds) == 0 {
+		addrKinds, addrWords = classifyOwnPrivate(t)
+	}
 	if t.Endpoint.IsValid() {
 		f.AddressClass = session.Classify(t.Endpoint.Addr())
 	}
@@ -165,7 +167,7 @@ func Diagnose(t *session.Transfer, in Input) *Finding {
 		}
 		words = append(words, fmt.Sprintf("a firewall or router on the way to the %s (%s) silently dropped the data SYNs", listenerSide, listener))
 	case session.Reset:
-		k, ev := diagnoseRST(t, in.Hosts, listener)
+		k, ev := diagnoseRST(t, listenerTTLs(t, in.Session), listener)
 		f.Evidence = ev
 		kinds = append(kinds, k)
 		if policyKind(KindOutsideRange) {
@@ -186,6 +188,11 @@ func Diagnose(t *session.Transfer, in Input) *Finding {
 		}
 		f.Place = "the SYN was answered with an ICMP error"
 	case session.NotAttempted:
+		if r := fileReply(t); r != nil {
+			kinds = append(kinds, KindFileError)
+			f.Place = fmt.Sprintf("the server answered %s: a file, permission or storage outcome on the server, not a network fault (no data connection was needed)", firstLine(r.Text))
+			break
+		}
 		if code := failReply(t); code != 0 {
 			kinds = append(kinds, KindFirewallDrop, KindNotAttempted)
 			if policyKind(KindOutsideRange) {
@@ -202,6 +209,11 @@ func Diagnose(t *session.Transfer, in Input) *Finding {
 			kinds = append(kinds, KindNATPrivate)
 		}
 	case session.Refused:
+		if d := t.Data; t.Mode == session.Passive && d != nil && d.Established && d.Connector.IsValid() && d.Connector.Addr().Unmap() != t.Client.Addr().Unmap() {
+			kinds = append(kinds, KindNATPool)
+			f.Place = fmt.Sprintf("the data connection came from %s while the control connection came from %s, and the server refused it (%s): the client's NAT used another address of its pool for the data connection", d.Connector.Addr(), t.Client.Addr(), firstLine(replyText(t, 425)))
+			break
+		}
 		kinds = append(kinds, KindRefused)
 		if r := t.NegotiationReply; r != nil && (r.Code < 200 || r.Code > 299) {
 			f.Place = fmt.Sprintf("the server refused the %s: %s", t.Negotiation, firstLine(r.Text))
@@ -249,6 +261,13 @@ func Diagnose(t *session.Transfer, in Input) *Finding {
 		return nil
 	}
 	f.Kind, f.Kinds = kinds[0], kinds
+	f.Confidence = findingConfidence(t, f)
+	if blockedKind(f.Kind) {
+		f.Firewall = placeFirewall(t, in.Session)
+	}
+	if f.Confidence == Possible {
+		f.SettleBy = settleBy(t, f)
+	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s %s (%s): %s.", t.Negotiation, t.Verdict, f.Direction, f.Place)
 	if f.Evidence != "" {
@@ -265,6 +284,82 @@ func Diagnose(t *session.Transfer, in Input) *Finding {
 	}
 	f.Explanation = sb.String()
 	return f
+}
+
+// fileReply returns the final reply to the transfer command when it is a
+// file, permission or storage outcome (450, 451, 452, 550, 551, 552, 553),
+// or nil.
+func fileReply(t *session.Transfer) *session.Reply {
+	for i := len(t.Replies) - 1; i >= 0; i-- {
+		switch t.Replies[i].Code {
+		case 450, 451, 452, 550, 551, 552, 553:
+			return &t.Replies[i]
+		}
+	}
+	return nil
+}
+
+// replyText is the text of the first reply to the transfer command with
+// code, or "".
+func replyText(t *session.Transfer, code int) string {
+	for _, r := range t.Replies {
+		if r.Code == code {
+			return r.Text
+		}
+	}
+	return ""
+}
+
+// blockedKind reports whether k says a firewall blocked the data
+// connection (so the finding gets a placement).
+func blockedKind(k Kind) bool {
+	switch k {
+	case KindFirewallDrop, KindRejectRST, KindRejectICMP, KindOutsideRange, KindHelperNotApplied:
+		return true
+	}
+	return false
+}
+
+// findingConfidence grades the evidence for f's main cause.
+func findingConfidence(t *session.Transfer, f *Finding) Confidence {
+	switch f.Kind {
+	case KindNATPrivate, KindUnspecifiedAddr, KindServerAdvertises, KindClientNATActive, KindBounce, KindPrivilegedPort,
+		KindFileError, KindNATPool, KindRefused, KindRejectICMP, KindRejectRST, KindClosedPort, KindNoRoute, KindTLS,
+		KindPolicyActive, KindPolicyControl, KindHelperMiss, KindLate:
+		return Certain
+	case KindUnknown:
+		return Possible
+	}
+	switch t.Verdict {
+	case session.Dropped:
+		if (t.Data != nil && t.Data.SYNs >= 2) || failReply(t) != 0 {
+			return Likely
+		}
+		return Possible
+	case session.NotAttempted:
+		if failReply(t) != 0 {
+			return Likely
+		}
+		return Possible
+	case session.OK:
+		return Certain
+	}
+	return Likely
+}
+
+// settleBy says which capture would settle a finding that is only possible.
+func settleBy(t *session.Transfer, f *Finding) string {
+	connector := "server"
+	if t.Mode == session.Passive {
+		connector = "client"
+	}
+	switch t.Verdict {
+	case session.NotAttempted:
+		return fmt.Sprintf("a capture on the %s (or next to it) shows whether it sent the data SYN", connector)
+	case session.Unknown:
+		return "a capture that covers the data connection's path and lasts until the transfer ends"
+	}
+	return fmt.Sprintf("a capture on both sides of the suspected firewall (next to the %s and next to the listener) shows where the SYNs stop", connector)
 }
 
 // failReply returns the code of a 425/426 reply to the transfer command
@@ -353,8 +448,29 @@ func classifyAddress(t *session.Transfer) ([]Kind, string) {
 	return kinds, strings.Join(words, "; ")
 }
 
+// classifyOwnPrivate flags a failed transfer whose sender advertised its own
+// non-public control address to a public peer: a capture inside the NAT,
+// where no translated copy is visible.
+func classifyOwnPrivate(t *session.Transfer) ([]Kind, string) {
+	if !t.Endpoint.IsValid() {
+		return nil, ""
+	}
+	ep := t.Endpoint.Addr().Unmap()
+	switch t.Mode {
+	case session.Active:
+		if ep == t.Client.Addr().Unmap() && session.Classify(ep).NonPublic() && !session.Classify(t.Server.Addr().Unmap()).NonPublic() {
+			return []Kind{KindClientNATActive}, fmt.Sprintf("client advertises its %s address %s to the public server %s: a NAT between them must rewrite it (nf_nat_ftp) or the client must use passive mode", session.Classify(ep), ep, t.Server.Addr())
+		}
+	case session.Passive:
+		if ep == t.Server.Addr().Unmap() && session.Classify(ep).NonPublic() && !session.Classify(t.Client.Addr().Unmap()).NonPublic() {
+			return []Kind{KindNATPrivate}, fmt.Sprintf("server advertises its %s address %s to the public client %s: behind NAT it must advertise its public address", session.Classify(ep), ep, t.Client.Addr())
+		}
+	}
+	return nil, ""
+}
+
 // diagnoseRST tells a firewall-made RST from a listener without a socket.
-func diagnoseRST(t *session.Transfer, hosts Hosts, listener netip.AddrPort) (Kind, string) {
+func diagnoseRST(t *session.Transfer, seen []uint8, listener netip.AddrPort) (Kind, string) {
 	if t.Data == nil || t.Data.RST == nil {
 		return KindRejectRST, "RST details not recorded"
 	}
@@ -362,7 +478,6 @@ func diagnoseRST(t *session.Transfer, hosts Hosts, listener netip.AddrPort) (Kin
 	if !r.FromListener {
 		return KindRejectRST, fmt.Sprintf("the RST did not come from the listener %s: a middlebox sent it", listener.Addr())
 	}
-	seen := hosts[listener.Addr().Unmap()]
 	if len(seen) > 0 && !slices.Contains(seen, r.TTL) {
 		return KindRejectRST, fmt.Sprintf("the RST carries the listener's address but TTL %d, while %s's own packets arrive with TTL %s: a firewall forged it", r.TTL, listener.Addr(), ttlList(seen))
 	}

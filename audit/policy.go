@@ -23,6 +23,9 @@ func (r PortRange) String() string {
 	return fmt.Sprintf("%d-%d", r.Lo, r.Hi)
 }
 
+// MarshalText renders the range as String does.
+func (r PortRange) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
 // Ranges is a list of port ranges.
 type Ranges []PortRange
 

@@ -10,26 +10,50 @@ import (
 	"github.com/ftpsniff/ftpsniff/session"
 )
 
-// NFTTarget names the existing nftables table and filter chain the emitted
-// rules go into (the data-connection rules are inserted at its top).
+// NFTTarget names the existing nftables table and the chains the emitted
+// rules go into: Chain (forward) on a router, InputChain (input) on a host.
 type NFTTarget struct {
 	Family, Table, Chain string
+	// InputChain is the host's input filter chain (default "input").
+	InputChain string
 }
 
-// DefaultNFTTarget is "inet filter forward".
+// DefaultNFTTarget is "inet filter", chains forward and input.
 func DefaultNFTTarget() NFTTarget {
-	return NFTTarget{Family: "inet", Table: "filter", Chain: "forward"}
+	return NFTTarget{Family: "inet", Table: "filter", Chain: "forward", InputChain: "input"}
 }
 
 // Recommendation kinds.
 const (
-	RecHelper       = "helper"        // attach the FTP conntrack helper, accept RELATED
-	RecPassiveRange = "passive-range" // open a static passive range
-	RecServerRange  = "server-range"  // move the server's passive range inside the policy
-	RecNAT          = "nat-address"   // make the server advertise its public address
-	RecClosedPort   = "closed-port"   // the server advertised ports nobody listens on
-	RecUsePassive   = "use-passive"   // clients should not use active mode here
+	RecHelper       = "helper"         // attach the FTP conntrack helper, accept RELATED
+	RecPassiveRange = "passive-range"  // open a static passive range, or pin the server's range inside the allowed one
+	RecServerRange  = "server-range"   // move the server's passive range inside the policy
+	RecNAT          = "nat-address"    // make the server advertise its public address
+	RecClientNAT    = "client-nat"     // the client's NAT must rewrite PORT (nf_nat_ftp), or use passive
+	RecNATPool      = "nat-persistent" // the client's NAT must keep one pool address per host
+	RecClosedPort   = "closed-port"    // the server advertised ports nobody listens on
+	RecUsePassive   = "use-passive"    // clients should not use active mode here
+	RecControlPort  = "control-port"   // open the control port to the server
 )
+
+// RuleSet is a set of firewall rules for one firewall place.
+type RuleSet struct {
+	Place Place `json:"place"`
+	// When says when this set applies (rather than the other).
+	When     string   `json:"when"`
+	NFT      []string `json:"nft,omitempty"`
+	IPTables []string `json:"iptables,omitempty"`
+}
+
+// Option is one way to fix a range mismatch, with what it opens.
+type Option struct {
+	Action string    `json:"action"` // "pin-server-range" or "open-firewall-range"
+	Range  PortRange `json:"range"`
+	// Opens is how many ports the firewall must newly open (0 for a pin).
+	Opens  int    `json:"opens"`
+	Text   string `json:"text"`
+	Chosen bool   `json:"chosen"`
+}
 
 // Recommendation is the minimal change that lets the observed sessions of
 // one server work.
@@ -37,13 +61,32 @@ type Recommendation struct {
 	Server netip.AddrPort `json:"server"`
 	Kind   string         `json:"kind"`
 	Why    string         `json:"why"`
-	// Transfers are the IDs of the failed transfers this fixes.
+	// Confidence is the weakest confidence of the findings it fixes.
+	Confidence Confidence `json:"confidence"`
+	// Place and When say where the NFT/IPTables rules go and when they
+	// apply; Alternatives are the variants for the other places the
+	// evidence does not rule out.
+	Place Place  `json:"place,omitempty"`
+	When  string `json:"when,omitempty"`
+	// Transfers are the IDs of the failed transfers this fixes; Covers
+	// further failed transfers the same rules cover (findings only
+	// possible, or seen only from the far side); Sessions the blocked
+	// control connections it fixes.
 	Transfers []uint64 `json:"transfers"`
+	Covers    []uint64 `json:"covers,omitempty"`
+	Sessions  []uint64 `json:"sessions,omitempty"`
+	// Opens counts the ports the emitted firewall rules open.
+	Opens int `json:"opens"`
 	// NFT is an nft -f script; IPTables the equivalent commands.
-	NFT      []string `json:"nft,omitempty"`
-	IPTables []string `json:"iptables,omitempty"`
-	// Server lists server-side settings (vsftpd, proftpd, IIS).
-	ServerFix []string `json:"server_fix,omitempty"`
+	NFT          []string  `json:"nft,omitempty"`
+	IPTables     []string  `json:"iptables,omitempty"`
+	Alternatives []RuleSet `json:"alternatives,omitempty"`
+	Options      []Option  `json:"options,omitempty"`
+	// Software is the server recognised from its greeting; ServerFix the
+	// server-side changes in words, Settings the same machine-readable.
+	Software  Software  `json:"software,omitempty"`
+	ServerFix []string  `json:"server_fix,omitempty"`
+	Settings  []Setting `json:"settings,omitempty"`
 }
 
 func famMatch(a netip.Addr) (nft, ipt string) {
@@ -76,79 +119,152 @@ func uniqAddrs(as []netip.Addr) []netip.Addr {
 	return out
 }
 
+// recInput is what the recommenders need besides the findings.
+type recInput struct {
+	transfers []*session.Transfer
+	summary   *ServerSummary
+	policy    *Policy
+	tgt       NFTTarget
+	software  Software
+	ranges    *RangeInference
+}
+
 // Recommend chooses, per server, the smallest change that lets the failed
-// transfers in findings work, from what failed and why.
+// transfers in findings work, from what failed, why and where.
 func Recommend(findings []*Finding, transfers []*session.Transfer, servers []*ServerSummary, pol *Policy, tgt NFTTarget) []*Recommendation {
 	if tgt.Family == "" {
 		tgt = DefaultNFTTarget()
 	}
-	bySrv := map[netip.AddrPort][]*Finding{}
-	var order []netip.AddrPort
+	if tgt.InputChain == "" {
+		tgt.InputChain = "input"
+	}
+	type key struct {
+		srv   netip.AddrPort
+		kind  string
+		place Place
+	}
+	groups := map[key][]*Finding{}
+	var keys []key
+	var possible []*Finding
 	for _, f := range findings {
 		if !f.Failed() {
 			continue
 		}
-		if _, ok := bySrv[f.Server]; !ok {
-			order = append(order, f.Server)
+		k := recKind(f)
+		if k == "" {
+			continue
 		}
-		bySrv[f.Server] = append(bySrv[f.Server], f)
+		if f.Confidence == Possible && k != RecControlPort {
+			possible = append(possible, f)
+			continue
+		}
+		kk := key{f.Server, k, placeOf(f)}
+		if _, ok := groups[kk]; !ok {
+			keys = append(keys, kk)
+		}
+		groups[kk] = append(groups[kk], f)
 	}
-	sort.Slice(order, func(i, j int) bool { return order[i].Compare(order[j]) < 0 })
+	order := []string{RecControlPort, RecNAT, RecClientNAT, RecNATPool, RecServerRange, RecClosedPort, RecHelper, RecPassiveRange, RecUsePassive}
+	sort.SliceStable(keys, func(i, j int) bool {
+		if c := keys[i].srv.Compare(keys[j].srv); c != 0 {
+			return c < 0
+		}
+		if a, b := slices.Index(order, keys[i].kind), slices.Index(order, keys[j].kind); a != b {
+			return a < b
+		}
+		return keys[i].place < keys[j].place
+	})
 	summ := map[netip.AddrPort]*ServerSummary{}
 	for _, s := range servers {
 		summ[s.Server] = s
 	}
 	var out []*Recommendation
-	for _, srv := range order {
-		fs := bySrv[srv]
-		groups := map[string][]*Finding{}
-		for _, f := range fs {
-			groups[recKind(f)] = append(groups[recKind(f)], f)
+	for _, k := range keys {
+		g := groups[k]
+		in := recInput{transfers: transfers, summary: summ[k.srv], policy: pol, tgt: tgt}
+		if s := summ[k.srv]; s != nil {
+			in.software = s.Software
+			in.ranges = s.Allowed
 		}
-		for _, k := range []string{RecNAT, RecServerRange, RecClosedPort, RecHelper, RecPassiveRange, RecUsePassive} {
-			g := groups[k]
-			if len(g) == 0 {
-				continue
-			}
-			r := &Recommendation{Server: srv, Kind: k}
-			for _, f := range g {
+		r := &Recommendation{Server: k.srv, Kind: k.kind, Confidence: Certain, Software: in.software}
+		for _, f := range g {
+			if f.TransferID != 0 {
 				r.Transfers = append(r.Transfers, f.TransferID)
+			} else {
+				r.Sessions = append(r.Sessions, f.SessionID)
 			}
-			switch k {
-			case RecNAT:
-				recNAT(r, g, tgt)
-			case RecServerRange:
-				recServerRange(r, pol.For(srv))
-			case RecClosedPort:
-				r.Why = fmt.Sprintf("%d passive connection(s) were reset by the server itself: it advertised ports nothing listened on (a broken server, or a stale proxy/NAT mapping); no firewall rule helps", len(g))
-				r.ServerFix = []string{"check that the server's passive listener is up when it answers PASV/EPSV, and that any proxy or DNAT maps the advertised ports to it"}
-			case RecHelper:
-				recHelper(r, g, tgt)
-			case RecPassiveRange:
-				recPassiveRange(r, g, transfers, summ[srv], tgt)
-			case RecUsePassive:
-				r.Why = "active mode fails here and the FTP helper cannot fix it (" + strings.Join(g[0].Helper.Reasons, "; ") + "): use passive mode (EPSV) with a static passive range on the server side"
-				r.ServerFix = []string{"clients: use passive mode (EPSV/PASV), e.g. curl without -P, lftp set ftp:passive-mode on"}
+			r.Confidence = weakest(r.Confidence, f.Confidence)
+			if f.Firewall != nil {
+				r.Confidence = weakest(r.Confidence, weakest(Likely, f.Firewall.Confidence))
 			}
-			out = append(out, r)
 		}
+		switch k.kind {
+		case RecControlPort:
+			recControl(r, g, k.place, in)
+		case RecNAT:
+			recNAT(r, g, in)
+		case RecClientNAT:
+			recClientNAT(r, g, in)
+		case RecNATPool:
+			recNATPool(r, g, in)
+		case RecServerRange:
+			recServerRange(r, pol.For(k.srv), in)
+		case RecClosedPort:
+			r.Why = fmt.Sprintf("%d passive connection(s) were reset by the server itself: it advertised ports nothing listened on (a broken server, or a stale proxy/NAT mapping); no firewall rule helps", len(g))
+			r.ServerFix = []string{"check that the server's passive listener is up when it answers PASV/EPSV, and that any proxy or DNAT maps the advertised ports to it"}
+		case RecHelper:
+			recHelper(r, g, k.place, in)
+		case RecPassiveRange:
+			recPassiveRange(r, g, k.place, in)
+		case RecUsePassive:
+			r.Why = "active mode fails here and the FTP helper cannot fix it (" + strings.Join(g[0].Helper.Reasons, "; ") + "): use passive mode (EPSV) with a static passive range on the server side"
+			r.ServerFix = []string{"clients: use passive mode (EPSV/PASV), e.g. curl without -P, lftp set ftp:passive-mode on"}
+		}
+		r.Covers = covered(r, possible)
+		out = append(out, r)
 	}
 	return out
 }
 
+// placeOf is the firewall place a finding's fix goes to.
+func placeOf(f *Finding) Place {
+	if f.Firewall != nil {
+		return f.Firewall.Place
+	}
+	return ""
+}
+
 func recKind(f *Finding) string {
 	switch {
-	case f.HasKind(KindNATPrivate) || f.HasKind(KindUnspecifiedAddr):
-		return RecNAT
+	case f.Kind == KindControlBlocked:
+		if f.Confidence == Possible {
+			return ""
+		}
+		return RecControlPort
+	case f.Kind == KindBounceScan, f.Kind == KindFileError:
+		return ""
+	case f.HasKind(KindNATPool):
+		return RecNATPool
+	case f.HasKind(KindClientNATActive):
+		return RecClientNAT
+	case f.HasKind(KindNATPrivate) || f.HasKind(KindUnspecifiedAddr) || f.HasKind(KindServerAdvertises):
+		if f.Mode == session.Passive {
+			return RecNAT
+		}
+		return ""
+	case f.HasKind(KindBounce):
+		return ""
 	case f.HasKind(KindOutsideRange):
 		return RecServerRange
 	case f.Kind == KindClosedPort:
 		return RecClosedPort
 	case f.Verdict == session.Refused || f.Verdict == session.Unknown || (f.Verdict == session.NotAttempted && !f.HasKind(KindFirewallDrop)):
 		return ""
+	case f.Kind == KindNoRoute:
+		return ""
 	case f.Mode == session.Active && f.HasKind(KindPolicyActive):
 		return RecUsePassive
-	case f.Mode == session.Active && f.Helper.Outcome.Opens():
+	case f.Mode == session.Active && f.HasKind(KindHelperNotApplied):
 		return RecHelper
 	case f.Mode == session.Active:
 		return RecUsePassive
@@ -157,39 +273,51 @@ func recKind(f *Finding) string {
 	}
 }
 
-func recHelper(r *Recommendation, g []*Finding, tgt NFTTarget) {
-	var clients []netip.Addr
-	ctrl := g[0].Server.Port()
-	for _, f := range g {
-		clients = append(clients, f.Client.Addr())
+// covered lists the failed transfers with findings only possible (rules
+// withheld for them) that r's rules would also let through: same server,
+// same mode, and for a port range a data port inside it.
+func covered(r *Recommendation, possible []*Finding) []uint64 {
+	if len(r.NFT) == 0 {
+		return nil
 	}
-	clients = uniqAddrs(clients)
-	srv := r.Server.Addr().Unmap()
-	r.Why = fmt.Sprintf("%d active data connection(s) %s → client were blocked inbound to the client side; the FTP helper would have opened each one: attach it to the control port %d and accept RELATED from this server to these clients only", len(g), srv, ctrl)
-	fam, ipt := famMatch(srv)
-	var cl4 []netip.Addr
-	for _, c := range clients {
-		if c.Is4() == srv.Is4() {
-			cl4 = append(cl4, c)
+	var out []uint64
+	for _, f := range possible {
+		if f.Server != r.Server || f.TransferID == 0 {
+			continue
+		}
+		switch r.Kind {
+		case RecHelper:
+			if f.Mode == session.Active && f.Helper.Outcome.Opens() {
+				out = append(out, f.TransferID)
+			}
+		case RecPassiveRange:
+			if f.Mode == session.Passive && r.opened(f.Endpoint.Port()) {
+				out = append(out, f.TransferID)
+			}
 		}
 	}
-	if len(cl4) == 0 {
-		cl4 = clients
+	return out
+}
+
+// opened reports whether a passive-range recommendation's rules open p.
+func (r *Recommendation) opened(p uint16) bool {
+	for _, o := range r.Options {
+		if o.Chosen && o.Action == "open-firewall-range" && p >= o.Range.Lo && p <= o.Range.Hi {
+			return true
+		}
 	}
-	t := fmt.Sprintf("%s %s", tgt.Family, tgt.Table)
-	r.NFT = []string{
-		fmt.Sprintf("# ftpsniff audit: FTP helper for %s (active mode)", r.Server),
-		fmt.Sprintf("add ct helper %s ftpsniff-ftp { type \"ftp\" protocol tcp; l3proto %s; }", t, helperL3(tgt.Family, srv)),
-		fmt.Sprintf("add chain %s ftpsniff-helper { type filter hook prerouting priority filter; policy accept; }", t),
-		fmt.Sprintf("add rule %s ftpsniff-helper %s saddr %s %s daddr %s tcp dport %d ct helper set \"ftpsniff-ftp\"", t, fam, addrSet(cl4), fam, srv, ctrl),
-		fmt.Sprintf("insert rule %s %s ct state related %s saddr %s %s daddr %s tcp dport 1024-65535 accept", t, tgt.Chain, fam, srv, fam, addrSet(cl4)),
+	return false
+}
+
+// serverSettings fills the server-side settings for r's software.
+func (r *Recommendation) serverSettings(gen func(Software) []Setting) {
+	ss := forSoftware(r.Software, gen)
+	r.Settings = append(r.Settings, ss...)
+	lines := settingTexts(ss)
+	if r.Software == SoftwareUnknown && len(lines) > 0 {
+		lines = append([]string{"(server software not recognised from its greeting: the setting for each kind follows)"}, lines...)
 	}
-	for _, c := range cl4 {
-		r.IPTables = append(r.IPTables,
-			fmt.Sprintf("%s -t raw -A PREROUTING -p tcp -s %s -d %s --dport %d -j CT --helper ftp", ipt, c, srv, ctrl),
-			fmt.Sprintf("%s -I FORWARD -m conntrack --ctstate RELATED -m helper --helper ftp -p tcp -s %s -d %s --dport 1024:65535 -j ACCEPT", ipt, srv, c))
-	}
-	r.ServerFix = []string{"or make the clients use passive mode (EPSV), which needs no inbound rule on the client side"}
+	r.ServerFix = append(r.ServerFix, lines...)
 }
 
 func helperL3(family string, a netip.Addr) string {
@@ -202,69 +330,33 @@ func helperL3(family string, a netip.Addr) string {
 	return "ip6"
 }
 
-func recPassiveRange(r *Recommendation, g []*Finding, transfers []*session.Transfer, s *ServerSummary, tgt NFTTarget) {
-	lo, hi := uint16(65535), uint16(0)
-	for _, t := range transfers {
-		if t.Server != r.Server || t.Mode != session.Passive {
-			continue
+// placeWhen says when rules for place p apply.
+func placeWhen(p Place) string {
+	switch p {
+	case PlaceClientHost:
+		return "the firewall is the client machine's own (nftables/iptables on the client host)"
+	case PlaceServerHost:
+		return "the firewall is the server machine's own (nftables/iptables on the server host)"
+	}
+	return "the firewall is a router or network firewall between client and server"
+}
+
+// fill sets r's primary rules for place p and, when the placement is
+// ambiguous, the variant for the alternative place.
+func (r *Recommendation) fill(g []*Finding, p Place, gen func(Place) RuleSet) {
+	rs := gen(p)
+	r.Place, r.When, r.NFT, r.IPTables = p, rs.When, rs.NFT, rs.IPTables
+	var alt Place
+	for _, f := range g {
+		if f.Firewall != nil && f.Firewall.Alternative != "" {
+			alt = f.Firewall.Alternative
+			break
 		}
-		if p := dataPort(t); p != 0 && t.Verdict != session.Refused {
-			lo, hi = min(lo, p), max(hi, p)
+	}
+	if alt != "" && alt != p {
+		a := gen(alt)
+		if len(a.NFT) > 0 {
+			r.Alternatives = append(r.Alternatives, a)
 		}
 	}
-	if hi == 0 {
-		return
-	}
-	srv := r.Server.Addr().Unmap()
-	fam, ipt := famMatch(srv)
-	rng := PortRange{lo, hi}
-	why := fmt.Sprintf("%d passive data connection(s) client → %s were blocked inbound to the server side; the server used passive ports %s", len(g), srv, rng)
-	if s != nil && s.TLSSessions > 0 {
-		why += "; with TLS on the control channel no FTP helper can open them, so a static range is the only firewall fix"
-	} else {
-		why += "; open exactly that range to the server (or attach the FTP helper to the control port)"
-	}
-	r.Why = why + ". If the server's configured range is wider than what was observed, pin it to this range first"
-	t := fmt.Sprintf("%s %s", tgt.Family, tgt.Table)
-	r.NFT = []string{
-		fmt.Sprintf("# ftpsniff audit: static passive range for %s", r.Server),
-		fmt.Sprintf("insert rule %s %s %s daddr %s tcp dport %s ct state new accept", t, tgt.Chain, fam, srv, rng),
-	}
-	r.IPTables = []string{fmt.Sprintf("%s -I FORWARD -p tcp -d %s --dport %d:%d -m conntrack --ctstate NEW -j ACCEPT", ipt, srv, lo, hi)}
-	r.ServerFix = serverRangeFix(rng)
-}
-
-func serverRangeFix(rng PortRange) []string {
-	return []string{
-		fmt.Sprintf("vsftpd: pasv_min_port=%d pasv_max_port=%d", rng.Lo, rng.Hi),
-		fmt.Sprintf("proftpd: PassivePorts %d %d", rng.Lo, rng.Hi),
-		fmt.Sprintf("IIS: appcmd set config /section:system.ftpServer/firewallSupport /lowDataChannelPort:%d /highDataChannelPort:%d", rng.Lo, rng.Hi),
-	}
-}
-
-func recServerRange(r *Recommendation, e Effective) {
-	r.Why = fmt.Sprintf("the server advertised passive ports outside the range the firewall allows (%s, %s): move the server's passive range inside it; the firewall needs no change", e.Passive, e.Scope)
-	if len(e.Passive) > 0 {
-		r.ServerFix = serverRangeFix(e.Passive[0])
-	}
-}
-
-func recNAT(r *Recommendation, g []*Finding, tgt NFTTarget) {
-	pub := r.Server.Addr().Unmap()
-	priv := g[0].Endpoint.Addr()
-	r.Why = fmt.Sprintf("the server advertises %s in its PASV replies, but clients reach it at %s: nothing routes there. Make it advertise %s (EPSV also avoids the problem), or let the NAT's FTP helper rewrite the 227", priv, pub, pub)
-	r.ServerFix = []string{
-		fmt.Sprintf("vsftpd: pasv_address=%s", pub),
-		fmt.Sprintf("proftpd: MasqueradeAddress %s", pub),
-		fmt.Sprintf("IIS: appcmd set config /section:system.applicationHost/sites /siteDefaults.ftpServer.firewallSupport.externalIp4Address:%s", pub),
-	}
-	fam, ipt := famMatch(pub)
-	t := fmt.Sprintf("%s %s", tgt.Family, tgt.Table)
-	r.NFT = []string{
-		fmt.Sprintf("# ftpsniff audit: on the NAT device, let nf_nat_ftp rewrite the 227 of %s", r.Server),
-		fmt.Sprintf("add ct helper %s ftpsniff-ftp { type \"ftp\" protocol tcp; l3proto %s; }", t, helperL3(tgt.Family, pub)),
-		fmt.Sprintf("add chain %s ftpsniff-nathelper { type filter hook prerouting priority mangle; policy accept; }  # before DNAT", t),
-		fmt.Sprintf("add rule %s ftpsniff-nathelper %s daddr %s tcp dport %d ct helper set \"ftpsniff-ftp\"", t, fam, pub, r.Server.Port()),
-	}
-	r.IPTables = []string{fmt.Sprintf("%s -t raw -A PREROUTING -p tcp -d %s --dport %d -j CT --helper ftp   # with nf_nat_ftp loaded", ipt, pub, r.Server.Port())}
 }

@@ -69,6 +69,12 @@ type ServerSummary struct {
 	Latency         Latency               `json:"latency"`
 	// Notes say what the numbers mean for firewall helpers.
 	Notes []string `json:"notes,omitempty"`
+	// Software is the server recognised from its greeting and SYST reply.
+	Software Software `json:"software,omitempty"`
+	// Allowed is the passive port range a firewall in front of the server
+	// is inferred to allow, from the ports that worked and failed (nil
+	// without passive failures).
+	Allowed *RangeInference `json:"inferred_range,omitempty"`
 }
 
 // clientNet is the /24 (IPv4) or /64 (IPv6) of a.

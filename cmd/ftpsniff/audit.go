@@ -197,7 +197,6 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return usage("%v", err)
 	}
 	col := audit.NewCollector()
-	cfg.Record = col.Packet
 	var sink output.Writer = col
 	var page *output.HTMLWriter
 	if o.format == "html" {

@@ -1,0 +1,188 @@
+package audit
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/ftpsniff/ftpsniff/session"
+)
+
+// RangeInference is what the passive ports that worked and failed say
+// about the port range a firewall in front of one server lets through.
+type RangeInference struct {
+	Server netip.AddrPort `json:"server"`
+	// Worked and Failed count the passive data connections to the server
+	// that got through and that a firewall blocked.
+	Worked int `json:"worked"`
+	Failed int `json:"failed"`
+	// Proven is the span of ports seen working (each of them got through).
+	Proven PortRange `json:"proven"`
+	// Allowed is the inferred allowed range: Proven widened to the usual
+	// boundary (1024, 5000, 10000, 49152, 65535, ...) that lies between the
+	// ports that worked and the nearest ones that failed; Proven when no
+	// such boundary lies there.
+	Allowed PortRange `json:"allowed"`
+	// ServerRange is the span of ports the server advertised (its
+	// configured range is at least this wide).
+	ServerRange PortRange  `json:"server_range"`
+	Confidence  Confidence `json:"confidence"`
+	Evidence    string     `json:"evidence"`
+}
+
+// Count is the number of ports in r.
+func (r PortRange) Count() int { return int(r.Hi) - int(r.Lo) + 1 }
+
+var (
+	upperBounds = []int{1023, 4999, 5000, 9999, 10000, 20000, 30000, 32767, 40000, 49151, 50000, 60000, 60999, 65000, 65535}
+	lowerBounds = []int{1024, 1025, 2000, 5000, 5001, 10000, 10001, 20000, 30000, 32768, 40000, 49152, 50000, 60000, 61000}
+)
+
+// passiveFate says whether a passive transfer's data connection got
+// through (1), was blocked by a firewall (-1) or says nothing (0).
+func passiveFate(t *session.Transfer, f *Finding) int {
+	if t.Mode != session.Passive || dataPort(t) == 0 {
+		return 0
+	}
+	if t.Data != nil && t.Data.Established {
+		return 1
+	}
+	if f == nil || f.Confidence == Possible {
+		return 0
+	}
+	switch f.Kind {
+	case KindFirewallDrop, KindRejectRST, KindRejectICMP, KindOutsideRange:
+		return -1
+	}
+	return 0
+}
+
+// InferRanges infers, per server with passive failures, the port range its
+// firewall allows from the ports that worked and failed.
+func InferRanges(ts []*session.Transfer, byID map[uint64]*Finding) []*RangeInference {
+	type acc struct {
+		ok, bad []uint16
+	}
+	by := map[netip.AddrPort]*acc{}
+	var order []netip.AddrPort
+	for _, t := range ts {
+		fate := passiveFate(t, byID[t.ID])
+		if fate == 0 {
+			continue
+		}
+		if t.Endpoint.IsValid() && t.Endpoint.Addr().Unmap() != t.Server.Addr().Unmap() {
+			continue
+		}
+		a := by[t.Server]
+		if a == nil {
+			a = &acc{}
+			by[t.Server] = a
+			order = append(order, t.Server)
+		}
+		if fate > 0 {
+			a.ok = append(a.ok, dataPort(t))
+		} else {
+			a.bad = append(a.bad, dataPort(t))
+		}
+	}
+	slices.SortFunc(order, func(a, b netip.AddrPort) int { return a.Compare(b) })
+	var out []*RangeInference
+	for _, srv := range order {
+		a := by[srv]
+		if len(a.bad) == 0 {
+			continue
+		}
+		if ri := inferOne(srv, a.ok, a.bad); ri != nil {
+			out = append(out, ri)
+		}
+	}
+	for _, ri := range out {
+		if ri.Worked == 0 {
+			borrowSibling(ri, out, by[ri.Server].bad)
+		}
+	}
+	return out
+}
+
+// borrowSibling gives a server none of whose passive connections worked
+// the inference of a server in the same network (/24, /64) behind the
+// same capture point, when all of its blocked ports lie outside it.
+func borrowSibling(ri *RangeInference, all []*RangeInference, bad []uint16) {
+	net := clientNet(ri.Server.Addr())
+	for _, o := range all {
+		if o == ri || o.Worked == 0 || o.Confidence == Possible || clientNet(o.Server.Addr()) != net {
+			continue
+		}
+		inside := false
+		for _, p := range bad {
+			if p >= o.Allowed.Lo && p <= o.Allowed.Hi {
+				inside = true
+			}
+		}
+		if inside {
+			continue
+		}
+		ri.Allowed, ri.Confidence = o.Allowed, Likely
+		ri.Evidence = fmt.Sprintf("no passive connection to %s got through (%d blocked, ports %s, all outside %s); %s, in the same network, shows the firewall in front of both allowing %s: %s",
+			ri.Server.Addr(), ri.Failed, ri.ServerRange, o.Allowed, o.Server.Addr(), o.Allowed, o.Evidence)
+		return
+	}
+}
+
+func inferOne(srv netip.AddrPort, ok, bad []uint16) *RangeInference {
+	all := append(slices.Clone(ok), bad...)
+	slices.Sort(all)
+	ri := &RangeInference{Server: srv, Worked: len(ok), Failed: len(bad), ServerRange: PortRange{all[0], all[len(all)-1]}}
+	if len(ok) == 0 {
+		ri.Confidence = Possible
+		ri.Evidence = fmt.Sprintf("no passive data connection to %s got through (%d blocked, ports %s): the capture does not show which ports the firewall allows", srv.Addr(), len(bad), ri.ServerRange)
+		return ri
+	}
+	slices.Sort(ok)
+	ri.Proven = PortRange{ok[0], ok[len(ok)-1]}
+	below, above := -1, 65536
+	for _, p := range bad {
+		switch {
+		case p < ri.Proven.Lo:
+			below = max(below, int(p))
+		case p > ri.Proven.Hi:
+			above = min(above, int(p))
+		default:
+			ri.Confidence = Possible
+			ri.Evidence = fmt.Sprintf("port %d failed inside the span %s of ports that worked: not a port-range rule (a rate limit, a helper or another firewall)", p, ri.Proven)
+			ri.Allowed = ri.Proven
+			return ri
+		}
+	}
+	lo, hi := int(ri.Proven.Lo), int(ri.Proven.Hi)
+	snappedLo, snappedHi := false, false
+	for _, b := range lowerBounds {
+		if b <= lo && b > below && b >= 1024 {
+			lo, snappedLo = b, true
+		}
+	}
+	if !snappedLo && below < 0 && lo >= 1024 {
+		lo, snappedLo = 1024, true
+	}
+	for _, b := range upperBounds {
+		if b >= hi && b < above {
+			hi, snappedHi = b, true
+			break
+		}
+	}
+	ri.Allowed = PortRange{uint16(lo), uint16(hi)}
+	ri.Confidence = Likely
+	ev := fmt.Sprintf("%d passive connection(s) to %s got through on ports %s; %d were blocked", len(ok), srv.Addr(), ri.Proven, len(bad))
+	if above < 65536 {
+		ev += fmt.Sprintf(", the lowest above them on %d", above)
+	}
+	if below >= 0 {
+		ev += fmt.Sprintf(", the highest below them on %d", below)
+	}
+	ev += fmt.Sprintf(": the firewall allows at least %s", ri.Proven)
+	if (snappedLo || snappedHi) && ri.Allowed != ri.Proven {
+		ev += fmt.Sprintf(", most likely %s (the usual boundary between the ports that worked and those that failed, e.g. Windows' 1024-5000 of KB 309816)", ri.Allowed)
+	}
+	ri.Evidence = ev
+	return ri
+}
