@@ -86,17 +86,17 @@ func GroupFindings(fs []*Finding, servers []*ServerSummary) []*Group {
 }
 
 func groupText(g *Group, ri *RangeInference) string {
-	what := "transfer(s)"
-	if g.Mode == session.Passive {
-		what = "passive data connection(s) client →"
-	} else if g.Mode == session.Active {
-		what = "active data connection(s) server → client, control"
-	}
 	ports := ""
 	if g.Ports.Hi != 0 {
 		ports = " port(s) " + g.Ports.String()
 	}
-	s := fmt.Sprintf("%d %s %s%s: %s (%s, %s)", g.Count, what, g.Server.Addr(), ports, g.Kind, g.Verdict, g.Confidence)
+	s := fmt.Sprintf("%d transfer(s) with %s%s: %s (%s, %s)", g.Count, g.Server, ports, g.Kind, g.Verdict, g.Confidence)
+	switch g.Mode {
+	case session.Passive:
+		s = fmt.Sprintf("%d passive data connection(s) client → %s%s: %s (%s, %s)", g.Count, g.Server.Addr(), ports, g.Kind, g.Verdict, g.Confidence)
+	case session.Active:
+		s = fmt.Sprintf("%d active data connection(s) %s → client%s: %s (%s, %s)", g.Count, g.Server.Addr(), ports, g.Kind, g.Verdict, g.Confidence)
+	}
 	if g.Kind == KindControlBlocked {
 		s = fmt.Sprintf("%d control connection(s) to %s: %s (%s)", g.Count, g.Server, g.Verdict, g.Confidence)
 	}

@@ -43,7 +43,7 @@ func recNAT(r *Recommendation, g []*Finding, in recInput) {
 		t := fmt.Sprintf("%s %s", in.tgt.Family, in.tgt.Table)
 		r.Alternatives = append(r.Alternatives, RuleSet{
 			Place: PlaceRouter,
-			When:  fmt.Sprintf("instead of the server setting, when the server's own address is %s and the NAT device in front of it is Linux: its FTP helper (nf_nat_ftp) rewrites the 227", adv),
+			When:  fmt.Sprintf("the server's own address is %s and the NAT device in front of it is Linux: its FTP helper (nf_nat_ftp) rewrites the 227", adv),
 			NFT: []string{
 				fmt.Sprintf("# ftpsniff audit: on the NAT device, let nf_nat_ftp rewrite the 227 of %s", r.Server),
 				fmt.Sprintf("add ct helper %s ftpsniff-ftp { type \"ftp\" protocol tcp; l3proto %s; }", t, helperL3(in.tgt.Family, pub)),

@@ -194,8 +194,10 @@ func Recommend(findings []*Finding, transfers []*session.Transfer, servers []*Se
 				r.Sessions = append(r.Sessions, f.SessionID)
 			}
 			r.Confidence = weakest(r.Confidence, f.Confidence)
-			if f.Firewall != nil {
-				r.Confidence = weakest(r.Confidence, weakest(Likely, f.Firewall.Confidence))
+			if f.Firewall != nil && f.Firewall.Alternative == "" {
+				r.Confidence = weakest(r.Confidence, f.Firewall.Confidence)
+			} else if f.Firewall != nil {
+				r.Confidence = weakest(r.Confidence, Likely)
 			}
 		}
 		switch k.kind {

@@ -31,6 +31,8 @@ type auditOptions struct {
 	failOn       []string
 	nftTable     string
 	nftChain     string
+	nftInput     string
+	verbose      bool
 	analysis     analysisOptions
 	natPair      bool
 	maxRows      int
@@ -75,9 +77,11 @@ func newAuditFlags(o *auditOptions, stdout, stderr io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.loose, "loose", false, "model the helper with loose=1 (expect connections to a foreign advertised address)")
 	fs.StringSliceVar(&o.failOn, "fail-on", nil, "exit 4 when findings of these `categories` exist: "+strings.Join(audit.FailOnNames, ","))
 	fs.StringVar(&o.nftTable, "nft-table", "inet filter", "`family and table` the emitted nftables rules go into")
-	fs.StringVar(&o.nftChain, "nft-chain", "forward", "filter `chain` (in --nft-table) the data-connection rules are inserted into")
+	fs.StringVar(&o.nftChain, "nft-chain", "forward", "router filter `chain` (in --nft-table) the data-connection rules are inserted into")
+	fs.StringVar(&o.nftInput, "nft-input-chain", "input", "host filter `chain` (in --nft-table) rules for a client or server host firewall are inserted into")
 	addAnalysisFlags(fs, &o.analysis)
-	fs.IntVar(&o.maxRows, "max-rows", output.DefaultMaxRows, "html: show at most `N` transfers and N session diagrams (100 unless given), failures first (0 = no limit)")
+	fs.IntVar(&o.maxRows, "max-rows", output.DefaultMaxRows, "table with --verbose: at most `N` findings (and N ids per group); html: N transfers and N session diagrams (100 unless given), failures first; 0 = no limit")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "table format: add every finding's row and explanation to the grouped view")
 	fs.BoolVar(&o.natPair, "nat-pair", false, "compare the captures INSIDE and OUTSIDE (two arguments) of a NAT instead of -r")
 	fs.Usage = func() {
 		fmt.Fprint(stdout, auditUsageHead)
@@ -190,7 +194,10 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(tf) != 2 || o.nftChain == "" {
 		return usage("--nft-table wants \"FAMILY TABLE\", e.g. \"inet filter\"")
 	}
-	acfg.NFT = audit.NFTTarget{Family: tf[0], Table: tf[1], Chain: o.nftChain}
+	if o.nftInput == "" {
+		return usage("--nft-input-chain wants a chain name")
+	}
+	acfg.NFT = audit.NFTTarget{Family: tf[0], Table: tf[1], Chain: o.nftChain, InputChain: o.nftInput}
 
 	cfg := ftpsniff.DefaultConfig()
 	if err := o.analysis.apply(&cfg); err != nil {
@@ -235,7 +242,7 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case "html":
 		err = page.Render(&output.HTMLAudit{Report: rep, Meta: meta, Allowed: allowedPorts(rep, pol)})
 	default:
-		err = output.WriteAuditTable(stdout, rep, meta)
+		err = output.WriteAuditTable(stdout, rep, meta, output.AuditOptions{MaxRows: tableMaxRows(o.maxRows), Verbose: o.verbose})
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpsniff audit: %v\n", err)
