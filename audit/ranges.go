@@ -34,8 +34,11 @@ type RangeInference struct {
 func (r PortRange) Count() int { return int(r.Hi) - int(r.Lo) + 1 }
 
 var (
-	upperBounds = []int{1023, 4999, 5000, 9999, 10000, 20000, 30000, 32767, 40000, 49151, 50000, 60000, 60999, 65000, 65535}
-	lowerBounds = []int{1024, 1025, 2000, 5000, 5001, 10000, 10001, 20000, 30000, 32768, 40000, 49152, 50000, 60000, 61000}
+	// upperBounds and lowerBounds are the usual range boundaries, in order
+	// of preference (Windows' 1024-5000, the IANA dynamic range, Linux's
+	// ephemeral range, round numbers).
+	upperBounds = []int{5000, 65535, 10000, 49151, 32767, 60999, 50000, 40000, 30000, 20000, 65000, 60000}
+	lowerBounds = []int{1024, 49152, 32768, 10000, 5000, 1025, 5001, 10001, 20000, 30000, 40000, 50000, 60000, 61000}
 )
 
 // passiveFate says whether a passive transfer's data connection got
@@ -155,20 +158,26 @@ func inferOne(srv netip.AddrPort, ok, bad []uint16) *RangeInference {
 		}
 	}
 	lo, hi := int(ri.Proven.Lo), int(ri.Proven.Hi)
+	// Widen to a usual boundary only when it lies in the gap and is close:
+	// no further from the proven span than the span is wide.
+	reach := max(hi-lo, 16)
 	snappedLo, snappedHi := false, false
 	for _, b := range lowerBounds {
-		if b <= lo && b > below && b >= 1024 {
+		if b <= lo && b > below && lo-b <= reach {
 			lo, snappedLo = b, true
+			break
 		}
 	}
-	if !snappedLo && below < 0 && lo >= 1024 {
-		lo, snappedLo = 1024, true
-	}
 	for _, b := range upperBounds {
-		if b >= hi && b < above {
+		if b >= hi && b < above && b-hi <= reach {
 			hi, snappedHi = b, true
 			break
 		}
+	}
+	if hi == 5000 && !snappedLo && below < 1024 && lo >= 1024 {
+		// Windows' default dynamic range 1024-5000 (KB 309816): a firewall
+		// rule that ends at 5000 usually starts at 1024.
+		lo, snappedLo = 1024, true
 	}
 	ri.Allowed = PortRange{uint16(lo), uint16(hi)}
 	ri.Confidence = Likely

@@ -1,0 +1,24 @@
+package audit
+
+import "testing"
+
+func TestDetectSoftware(t *testing.T) {
+	cases := []struct {
+		greeting, system string
+		want             Software
+	}{
+		{"220 (vsFTPd 3.0.3)", "215 UNIX Type: L8", SoftwareVsftpd},
+		{"220 ProFTPD Server (Debian) [::ffff:203.0.113.20]", "215 UNIX Type: L8", SoftwareProFTPD},
+		{"220---------- Welcome to Pure-FTPd [privsep] [TLS] ----------\n220-You are user number 1 of 50 allowed.", "", SoftwarePureFTPd},
+		{"220-FileZilla Server 1.8.0\n220 Please visit https://filezilla-project.org/", "215 UNIX emulated by FileZilla.", SoftwareFileZilla},
+		{"220 Microsoft FTP Service", "215 Windows_NT", SoftwareIIS},
+		{"220 Serv-U FTP Server v15.4 ready...", "215 UNIX Type: L8", SoftwareServU},
+		{"220 ftp.example.net ready", "215 UNIX Type: L8", SoftwareUnknown},
+		{"", "", SoftwareUnknown},
+	}
+	for _, c := range cases {
+		if got := DetectSoftware(c.greeting, c.system); got != c.want {
+			t.Errorf("%q / %q: %q, want %q", c.greeting, c.system, got, c.want)
+		}
+	}
+}
