@@ -72,6 +72,11 @@ func recPassiveRange(r *Recommendation, g []*Finding, place Place, in recInput) 
 		open = extra
 		why += fmt.Sprintf(". The smaller change: open the %d port(s) %s; pinning the server to %s would leave it only %d port(s)", n, Ranges(extra), pin, pin.Count())
 	} else {
+		if seen.Lo == seen.Hi && in.software == SoftwareProFTPD && seen.Hi < 65535 {
+			// ProFTPD's PassivePorts wants min < max.
+			seen.Hi++
+			open = []PortRange{seen}
+		}
 		n := seen.Count()
 		why += fmt.Sprintf("; open exactly that range to the server (%d port(s))%s", n, wideNote(n))
 		if tls {

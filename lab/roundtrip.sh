@@ -168,13 +168,15 @@ EOF
 }
 
 # apply_settings <name>: write the audit's settings for this server into
-# SRV_OPT; prints how many.
+# SRV_OPT; NSET says how many.
+NSET=0
 apply_settings() {
-	local n=0 d v
+	local d v
+	NSET=0
 	while IFS=$'\t' read -r d v; do
 		[ -n "$d" ] || continue
 		SRV_OPT[$d]=$v
-		n=$((n + 1))
+		NSET=$((NSET + 1))
 	done < <(python3 -c '
 import json, sys
 for o in map(json.loads, open(sys.argv[1])):
@@ -219,9 +221,9 @@ trip() {
 	if grep -qv '^#' "$LAB_WORK/$name.rules.nft"; then
 		lab_ns "$FIX_NS" nft -f "$LAB_WORK/$name.rules.nft" || { lab_log "$name: FAIL: nft rejected the emitted rules"; FAILS=$((FAILS + 1)); srv_stop; return; }
 	fi
-	n=$(apply_settings "$name")
-	if [ "$n" -gt 0 ]; then
-		lab_log "$name: $n server setting(s) applied; restarting $SRV_KIND"
+	apply_settings "$name"
+	if [ "$NSET" -gt 0 ]; then
+		lab_log "$name: $NSET server setting(s) applied; restarting $SRV_KIND"
 		srv_start
 	fi
 	bad=$(phase "$name.after" "$PLAN")
