@@ -38,7 +38,10 @@ func recNAT(r *Recommendation, g []*Finding, in recInput) {
 	} else {
 		r.ServerFix = append(r.ServerFix, "set the server's passive (masquerade) address to the public address clients connect to")
 	}
-	if session.Classify(adv).NonPublic() && !session.Classify(pub).NonPublic() {
+	if session.Classify(adv) == session.ClassUnspecified && r.Software == SoftwareVsftpd {
+		r.ServerFix = append(r.ServerFix, "vsftpd advertises 0,0,0,0 to IPv4 clients of a dual-stack listener (listen_ipv6=YES) even with pasv_address set: run it with listen=YES, listen_ipv6=NO (and a second instance for IPv6)")
+	}
+	if session.Classify(adv).NonPublic() && session.Classify(adv) != session.ClassUnspecified && !session.Classify(pub).NonPublic() {
 		fam, ipt := famMatch(pub)
 		t := fmt.Sprintf("%s %s", in.tgt.Family, in.tgt.Table)
 		r.Alternatives = append(r.Alternatives, RuleSet{

@@ -351,7 +351,7 @@ sc_wrong-pasv() { # vsftpd behind DNAT (203.0.113.20 -> 10.2.0.20) advertising a
     type filter hook forward priority filter; policy accept;
   }
 }'
-	SRV_OPT=([pasv_address]=203.0.113.99)
+	SRV_OPT=([pasv_address]=203.0.113.99 [listen]=YES [listen_ipv6]=NO) # vsftpd ignores pasv_address with listen_ipv6=YES
 	CAP_IF=f0 WANT_KIND=nat-address WANT_PLACE=
 	PLAN='[{"neg":"PASV","cmd":"LIST"},{"neg":"PASV","cmd":"RETR small.txt"}]'
 	trip wrong-pasv
