@@ -37,6 +37,21 @@ type auditLabels struct {
 	} `json:"sessions"`
 }
 
+// causePlace maps a label's free-text cause to the firewall place the
+// audit must find ("" when the cause names none).
+func causePlace(cause string) audit.Place {
+	c := strings.ToLower(cause)
+	switch {
+	case strings.Contains(c, "client host firewall"):
+		return audit.PlaceClientHost
+	case strings.Contains(c, "server host firewall"):
+		return audit.PlaceServerHost
+	case strings.HasPrefix(c, "fw "), strings.Contains(c, "router"):
+		return audit.PlaceRouter
+	}
+	return ""
+}
+
 // causeKinds maps a label's free-text cause to the main diagnosis kind and
 // any further kinds the finding must carry.
 func causeKinds(cause string) (audit.Kind, []audit.Kind) {
@@ -145,6 +160,9 @@ func TestAuditSharedLab(t *testing.T) {
 						if !f.HasKind(k) {
 							t.Errorf("%s %s: kinds %v lack %s (label cause %q)", lt.Negotiation, ep, f.Kinds, k, lt.Cause)
 						}
+					}
+					if p := causePlace(lt.Cause); p != "" && want != audit.KindNATPrivate && want != audit.KindClosedPort && (f.Firewall == nil || f.Firewall.Place != p) {
+						t.Errorf("%s %s: firewall %+v, label cause %q wants %s", lt.Negotiation, ep, f.Firewall, lt.Cause, p)
 					}
 					if want == audit.KindOutsideRange && !f.PolicyExplains {
 						t.Errorf("%s %s: the policy should explain the failure: %s", lt.Negotiation, ep, f.Explanation)

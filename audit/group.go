@@ -97,6 +97,9 @@ func groupText(g *Group, ri *RangeInference) string {
 	case session.Active:
 		s = fmt.Sprintf("%d active data connection(s) %s → client%s: %s (%s, %s)", g.Count, g.Server.Addr(), ports, g.Kind, g.Verdict, g.Confidence)
 	}
+	if g.Kind == KindBounceScan {
+		s = fmt.Sprintf("%d PORT/EPRT probe(s) through %s to port(s) %s: FTP bounce scan (a security finding: no rule opens anything for it)", g.Count, g.Server, g.Ports)
+	}
 	if g.Kind == KindControlBlocked {
 		s = fmt.Sprintf("%d control connection(s) to %s: %s (%s)", g.Count, g.Server, g.Verdict, g.Confidence)
 	}

@@ -249,3 +249,19 @@ func TestControlBlocked(t *testing.T) {
 		})
 	}
 }
+
+func TestRecommendEdgeCases(t *testing.T) {
+	// ProFTPD refuses PassivePorts with min == max: one observed port is
+	// widened to two.
+	one := failedPassive(session.Dropped, "203.0.113.20:40014", &session.DataConn{Listener: ap("203.0.113.20:40014"), SYNs: 3, FirstSYN: t0, LastSYN: t0.Add(2 * time.Second)})
+	pro := &session.Session{ID: 1, Client: ap("198.51.100.10:40000"), Server: ap("203.0.113.20:21"), Greeting: "220 ProFTPD Server (lab)", ClientTTLs: []uint8{63}, ServerTTLs: []uint8{64}}
+	// A client inside its NAT advertises its own private address to a
+	// public server: a client-NAT finding although no translation is seen.
+	inside := failedActive(session.Dropped, &session.DataConn{Listener: ap("10.1.0.10:40000"), SYNs: 7, FirstSYN: t0, LastSYN: t0.Add(7 * time.Second)})
+	inside.Client, inside.Endpoint, inside.NegotiationLine = ap("10.1.0.10:50000"), ap("10.1.0.10:40000"), "PORT 10,1,0,10,156,64"
+	runRecCases(t, []recCase{
+		{name: "ProFTPD, one port", ts: []*session.Transfer{one}, ss: []*session.Session{pro}, kind: RecPassiveRange, place: PlaceServerHost,
+			nft: []string{"tcp dport 40014-40015 ct state new accept"}, settings: []string{"PassivePorts=40014 40015"}, opens: 2},
+		{name: "client NAT seen from inside", ts: []*session.Transfer{inside}, kind: RecClientNAT, place: PlaceRouter, nft: []string{"ct helper set"}},
+	})
+}
