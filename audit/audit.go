@@ -141,9 +141,32 @@ func Analyze(transfers []*session.Transfer, sessions []*session.Session, cfg Con
 		s.Software = sw[s.Server.String()]
 		s.Allowed = inf[s.Server.String()]
 	}
+	for _, f := range rep.Findings {
+		hostReject(f, inf[f.Server.String()])
+	}
 	rep.Recommendations = Recommend(rep.Findings, ts, rep.Servers, cfg.Policy, cfg.NFT)
 	rep.Groups = GroupFindings(rep.Findings, rep.Servers)
 	return rep
+}
+
+// hostReject turns a passive "closed port" (a RST from the server's own
+// stack) into a host firewall's reject when the ports that got such RSTs
+// are separable from the ports that worked (a port-range rule on the server
+// host), or none worked; interleaved with working ports it stays a port
+// nothing listened on.
+func hostReject(f *Finding, ri *RangeInference) {
+	if f.Kind != KindClosedPort || f.Mode != session.Passive || f.Verdict != session.Reset || ri == nil {
+		return
+	}
+	if ri.Worked > 0 && ri.Confidence == Possible {
+		return
+	}
+	f.Kind = KindRejectRST
+	f.Kinds[0] = KindRejectRST
+	f.Confidence = Likely
+	f.Firewall = &Placement{Place: PlaceServerHost, Confidence: Likely,
+		Evidence: "the RST carries the server's own TTL and the ports it answered are apart from those that worked: the server host's firewall rejects them (a port nothing listened on would not follow a port range)"}
+	f.Explanation += " The reset ports are apart from the ports that worked: more likely the server host's firewall rejecting them with a TCP reset than ports nothing listened on."
 }
 
 // FailOnNames are the categories --fail-on accepts.

@@ -237,7 +237,7 @@ func Diagnose(t *session.Transfer, in Input) *Finding {
 		kinds = appendKind(kinds, KindTLS)
 	}
 	switch {
-	case in.Helper.Outcome.Opens() && failed && !f.PolicyExplains && (t.Verdict == session.Dropped || t.Verdict == session.Reset || t.Verdict == session.Unreachable) && !slices.Contains(kinds, KindNATPrivate) && !slices.Contains(kinds, KindClosedPort) && !slices.Contains(kinds, KindNoRoute):
+	case in.Helper.Outcome.Opens() && failed && !f.PolicyExplains && (t.Verdict == session.Dropped || t.Verdict == session.Reset || t.Verdict == session.Unreachable || slices.Contains(kinds, KindFirewallDrop)) && !slices.Contains(kinds, KindNATPrivate) && !slices.Contains(kinds, KindClosedPort) && !slices.Contains(kinds, KindNoRoute):
 		kinds = appendKind(kinds, KindHelperNotApplied)
 		words = append(words, "the FTP conntrack helper would have opened this connection had it been attached to the control port (ct helper rule) with RELATED accepted: it was not applied")
 	case !in.Helper.Outcome.Opens() && t.Negotiation != "" && (t.Verdict != session.Refused):

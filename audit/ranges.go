@@ -54,7 +54,7 @@ func passiveFate(t *session.Transfer, f *Finding) int {
 		return 0
 	}
 	switch f.Kind {
-	case KindFirewallDrop, KindRejectRST, KindRejectICMP, KindOutsideRange:
+	case KindFirewallDrop, KindRejectRST, KindRejectICMP, KindOutsideRange, KindClosedPort:
 		return -1
 	}
 	return 0

@@ -265,3 +265,44 @@ func TestRecommendEdgeCases(t *testing.T) {
 		{name: "client NAT seen from inside", ts: []*session.Transfer{inside}, kind: RecClientNAT, place: PlaceRouter, nft: []string{"ct helper set"}},
 	})
 }
+
+func TestPassiveResetPlace(t *testing.T) {
+	mk := func(ports []uint16, resetFrom int) []*session.Transfer {
+		var ts []*session.Transfer
+		for i, p := range ports {
+			ep := netip.AddrPortFrom(ap("203.0.113.20:21").Addr(), p)
+			x := failedPassive(session.OK, ep.String(), &session.DataConn{Listener: ep, Established: true})
+			x.ID = uint64(i + 1)
+			if i >= resetFrom {
+				x.Verdict = session.Reset
+				x.Data = &session.DataConn{Listener: ep, RST: &session.RSTInfo{FromListener: true, TTL: 64}}
+			}
+			ts = append(ts, x)
+		}
+		return ts
+	}
+	ss := []*session.Session{vsftpdSession(1, []uint8{63}, []uint8{64})}
+	cases := []struct {
+		name  string
+		ts    []*session.Transfer
+		kind  Kind
+		place Place
+		rec   string
+	}{
+		{"resets beyond a port boundary: server host firewall", mk([]uint16{4000, 4500, 5005, 5009}, 2), KindRejectRST, PlaceServerHost, RecPassiveRange},
+		{"resets among working ports: closed port", mk([]uint16{40000, 40010, 40004, 40006}, 2), KindClosedPort, "", RecClosedPort},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rep := Analyze(c.ts, ss, DefaultConfig())
+			for _, f := range rep.Findings {
+				if f.Kind != c.kind || placeOf(f) != c.place {
+					t.Errorf("finding %s at %q, want %s at %q", f.Kind, placeOf(f), c.kind, c.place)
+				}
+			}
+			if len(rep.Recommendations) != 1 || rep.Recommendations[0].Kind != c.rec {
+				t.Fatalf("recommendations %+v", rep.Recommendations)
+			}
+		})
+	}
+}
