@@ -41,6 +41,17 @@ var (
 	lowerBounds = []int{1024, 49152, 32768, 10000, 5000, 1025, 5001, 10001, 20000, 30000, 40000, 50000, 60000, 61000}
 )
 
+// famousUpper reports whether b ends a well-known range (Windows'
+// 1024-5000, the Linux ephemeral 32768-60999, the IANA dynamic 49152-65535,
+// everything): a firewall rule ending there is likely whatever the gap.
+func famousUpper(b int) bool {
+	switch b {
+	case 5000, 60999, 65535:
+		return true
+	}
+	return false
+}
+
 // passiveFate says whether a passive transfer's data connection got
 // through (1), was blocked by a firewall (-1) or says nothing (0).
 func passiveFate(t *session.Transfer, f *Finding) int {
@@ -169,7 +180,7 @@ func inferOne(srv netip.AddrPort, ok, bad []uint16) *RangeInference {
 		}
 	}
 	for _, b := range upperBounds {
-		if b >= hi && b < above && b-hi <= reach {
+		if b >= hi && b < above && (b-hi <= reach || famousUpper(b)) {
 			hi, snappedHi = b, true
 			break
 		}

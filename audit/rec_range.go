@@ -59,7 +59,7 @@ func recPassiveRange(r *Recommendation, g []*Finding, place Place, in recInput) 
 		why += ". " + sentence(ri.Evidence)
 		r.Options = []Option{
 			{Action: "pin-server-range", Range: pin, Opens: 0, Chosen: pinIt,
-				Text: fmt.Sprintf("pin the server's passive range to %s, which the firewall already allows: opens 0 new ports, the server keeps %d", pin, pin.Count())},
+				Text: fmt.Sprintf("pin the server's passive range to %s, which the firewall allows (%s): opens 0 new ports, the server keeps %d%s", pin, ri.Confidence, pin.Count(), provenNote(ri))},
 			{Action: "open-firewall-range", Range: seen, Opens: n, Chosen: !pinIt,
 				Text: fmt.Sprintf("open the rest of the server's range (%s) on the firewall: opens %d more port(s)%s", Ranges(extra), n, wideNote(n))},
 		}
@@ -93,6 +93,14 @@ func recPassiveRange(r *Recommendation, g []*Finding, place Place, in recInput) 
 		r.Opens += o.Count()
 	}
 	r.fill(g, place, func(p Place) RuleSet { return rangeRules(r.Server, open, p, in.tgt) })
+}
+
+// provenNote names the span seen working when the pin goes beyond it.
+func provenNote(ri *RangeInference) string {
+	if ri.Worked == 0 || ri.Allowed == ri.Proven {
+		return ""
+	}
+	return fmt.Sprintf("; ports %s were seen working: pin to those if unsure", ri.Proven)
 }
 
 func wideNote(n int) string {
