@@ -71,16 +71,18 @@ func helperRules(server netip.AddrPort, cl []netip.Addr, p Place, tgt NFTTarget)
 			fmt.Sprintf("%s -I INPUT -m conntrack --ctstate RELATED -m helper --helper ftp -p tcp -s %s --dport 1024:65535 -j ACCEPT", ipt, srv),
 		}
 	case PlaceServerHost:
+		// Active mode: the control connection arrives through input, the
+		// server's data SYN leaves through output.
 		rs.NFT = []string{
-			fmt.Sprintf("# ftpsniff audit: FTP helper for %s on the server host (control and data SYNs arrive through input)", server),
+			fmt.Sprintf("# ftpsniff audit: FTP helper for %s on the server host (control arrives through input, active data SYNs leave through output)", server),
 			obj,
 			fmt.Sprintf("add chain %s ftpsniff-helper-in { type filter hook input priority filter - 1; policy accept; }", t),
 			fmt.Sprintf("add rule %s ftpsniff-helper-in %s daddr %s tcp dport %d ct helper set \"ftpsniff-ftp\"", t, fam, srv, ctrl),
-			fmt.Sprintf("insert rule %s %s ct state related %s daddr %s tcp dport 1024-65535 accept", t, tgt.InputChain, fam, srv),
+			fmt.Sprintf("insert rule %s %s ct state related %s saddr %s %s daddr %s accept", t, tgt.OutputChain, fam, srv, fam, addrSet(cl)),
 		}
 		rs.IPTables = []string{
 			fmt.Sprintf("%s -t raw -A PREROUTING -p tcp -d %s --dport %d -j CT --helper ftp", ipt, srv, ctrl),
-			fmt.Sprintf("%s -I INPUT -m conntrack --ctstate RELATED -m helper --helper ftp -p tcp -d %s --dport 1024:65535 -j ACCEPT", ipt, srv),
+			fmt.Sprintf("%s -I OUTPUT -m conntrack --ctstate RELATED -m helper --helper ftp -p tcp -s %s -j ACCEPT", ipt, srv),
 		}
 	default:
 		rs.NFT = []string{

@@ -116,8 +116,12 @@ func rangeRules(server netip.AddrPort, rs []PortRange, p Place, tgt NFTTarget) R
 	fam, ipt := famMatch(srv)
 	t := fmt.Sprintf("%s %s", tgt.Family, tgt.Table)
 	chain, iptChain := tgt.Chain, "FORWARD"
-	if p == PlaceServerHost {
+	switch p {
+	case PlaceServerHost:
 		chain, iptChain = tgt.InputChain, "INPUT"
+	case PlaceClientHost:
+		// The client's own output filter blocked its SYNs.
+		chain, iptChain = tgt.OutputChain, "OUTPUT"
 	}
 	set := Ranges(rs).String()
 	if len(rs) > 1 {

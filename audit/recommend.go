@@ -14,13 +14,14 @@ import (
 // rules go into: Chain (forward) on a router, InputChain (input) on a host.
 type NFTTarget struct {
 	Family, Table, Chain string
-	// InputChain is the host's input filter chain (default "input").
-	InputChain string
+	// InputChain and OutputChain are the host's input and output filter
+	// chains (default "input" and "output").
+	InputChain, OutputChain string
 }
 
-// DefaultNFTTarget is "inet filter", chains forward and input.
+// DefaultNFTTarget is "inet filter", chains forward, input and output.
 func DefaultNFTTarget() NFTTarget {
-	return NFTTarget{Family: "inet", Table: "filter", Chain: "forward", InputChain: "input"}
+	return NFTTarget{Family: "inet", Table: "filter", Chain: "forward", InputChain: "input", OutputChain: "output"}
 }
 
 // Recommendation kinds.
@@ -137,6 +138,9 @@ func Recommend(findings []*Finding, transfers []*session.Transfer, servers []*Se
 	}
 	if tgt.InputChain == "" {
 		tgt.InputChain = "input"
+	}
+	if tgt.OutputChain == "" {
+		tgt.OutputChain = "output"
 	}
 	type key struct {
 		srv   netip.AddrPort

@@ -306,3 +306,41 @@ func TestPassiveResetPlace(t *testing.T) {
 		})
 	}
 }
+
+func TestAlternativeHooks(t *testing.T) {
+	// Passive, no SYN at the capture point, 425: a router or the client's
+	// own output filter blocked it.
+	p := failedPassive(session.NotAttempted, "203.0.113.20:40015", nil)
+	p.Replies = []session.Reply{{Code: 425, Text: "425 Failed to establish connection."}}
+	// Active, no SYN, 425, capture on the client's segment: a router or
+	// the server's own output filter.
+	a := failedActive(session.NotAttempted, nil)
+	a.Replies = []session.Reply{{Code: 425, Text: "425 Failed to establish connection."}}
+	cases := []struct {
+		name       string
+		tr         *session.Transfer
+		cli, srv   []uint8
+		primary    string
+		alternate  string
+		altPlace   Place
+		wantRecKnd string
+	}{
+		{"passive: client output", p, []uint8{64}, []uint8{63}, "insert rule inet filter forward ip daddr 203.0.113.20 tcp dport 40015", "insert rule inet filter output ip daddr 203.0.113.20 tcp dport 40015", PlaceClientHost, RecPassiveRange},
+		{"active: server output", a, []uint8{64}, []uint8{63}, "insert rule inet filter forward ct state related", "insert rule inet filter output ct state related ip saddr 203.0.113.20", PlaceServerHost, RecHelper},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rep := Analyze([]*session.Transfer{c.tr}, []*session.Session{vsftpdSession(1, c.cli, c.srv)}, DefaultConfig())
+			if len(rep.Recommendations) != 1 {
+				t.Fatalf("%d recommendations", len(rep.Recommendations))
+			}
+			r := rep.Recommendations[0]
+			if r.Kind != c.wantRecKnd || r.Place != PlaceRouter || !strings.Contains(strings.Join(r.NFT, "\n"), c.primary) {
+				t.Errorf("primary %s at %s:\n%s", r.Kind, r.Place, strings.Join(r.NFT, "\n"))
+			}
+			if len(r.Alternatives) != 1 || r.Alternatives[0].Place != c.altPlace || !strings.Contains(strings.Join(r.Alternatives[0].NFT, "\n"), c.alternate) {
+				t.Errorf("alternatives %+v", r.Alternatives)
+			}
+		})
+	}
+}

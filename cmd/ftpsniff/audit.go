@@ -32,6 +32,7 @@ type auditOptions struct {
 	nftTable     string
 	nftChain     string
 	nftInput     string
+	nftOutput    string
 	verbose      bool
 	analysis     analysisOptions
 	natPair      bool
@@ -79,6 +80,7 @@ func newAuditFlags(o *auditOptions, stdout, stderr io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.nftTable, "nft-table", "inet filter", "`family and table` the emitted nftables rules go into")
 	fs.StringVar(&o.nftChain, "nft-chain", "forward", "router filter `chain` (in --nft-table) the data-connection rules are inserted into")
 	fs.StringVar(&o.nftInput, "nft-input-chain", "input", "host filter `chain` (in --nft-table) rules for a client or server host firewall are inserted into")
+	fs.StringVar(&o.nftOutput, "nft-output-chain", "output", "host filter `chain` (in --nft-table) rules for a host's outbound data connections are inserted into")
 	addAnalysisFlags(fs, &o.analysis)
 	fs.IntVar(&o.maxRows, "max-rows", output.DefaultMaxRows, "table with --verbose: at most `N` findings (and N ids per group); html: N transfers and N session diagrams (100 unless given), failures first; 0 = no limit")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "table format: add every finding's row and explanation to the grouped view")
@@ -194,10 +196,10 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(tf) != 2 || o.nftChain == "" {
 		return usage("--nft-table wants \"FAMILY TABLE\", e.g. \"inet filter\"")
 	}
-	if o.nftInput == "" {
-		return usage("--nft-input-chain wants a chain name")
+	if o.nftInput == "" || o.nftOutput == "" {
+		return usage("--nft-input-chain and --nft-output-chain want a chain name")
 	}
-	acfg.NFT = audit.NFTTarget{Family: tf[0], Table: tf[1], Chain: o.nftChain, InputChain: o.nftInput}
+	acfg.NFT = audit.NFTTarget{Family: tf[0], Table: tf[1], Chain: o.nftChain, InputChain: o.nftInput, OutputChain: o.nftOutput}
 
 	cfg := ftpsniff.DefaultConfig()
 	if err := o.analysis.apply(&cfg); err != nil {
