@@ -103,6 +103,11 @@ func hostPlace(m session.Mode) Place {
 func placeFirewall(t *session.Transfer, s *session.Session) *Placement {
 	lt := listenerTTLs(t, s)
 	dist, twice := ttlDistance(lt)
+	if s != nil && s.Flags.Has(session.FlagDuplicateFrames) {
+		// Frames captured twice (tcpdump -i any on a router, a SPAN of both
+		// sides): the TTL kept is the first copy's, from before routing.
+		twice = true
+	}
 	host := hostPlace(t.Mode)
 	side := "client"
 	if t.Mode == session.Passive {
@@ -113,7 +118,7 @@ func placeFirewall(t *session.Transfer, s *session.Session) *Placement {
 		switch {
 		case twice:
 			return &Placement{Place: PlaceRouter, Confidence: Likely, Alternative: host,
-				Evidence: fmt.Sprintf("the %s's packets appear with TTLs %s (one hop apart): the capture is on a router next to it, which is where the unanswered SYNs most likely died", side, ttlList(lt))}
+				Evidence: fmt.Sprintf("the %s's packets appear with TTL %s and the control connection's frames were captured twice (tcpdump -i any or a SPAN on a router): the capture is on a router next to it, which is where the unanswered SYNs most likely died", side, ttlList(lt))}
 		case dist == 0:
 			return &Placement{Place: host, Confidence: Likely,
 				Evidence: fmt.Sprintf("the %s's own packets reach the capture point with TTL %s (no router in between), so the SYNs that passed the capture point unanswered were dropped on the %s host itself", side, ttlList(lt), side)}

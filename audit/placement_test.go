@@ -27,7 +27,7 @@ func TestPlaceFirewall(t *testing.T) {
 	}{
 		{"active drop, capture on the client host", failedActive(session.Dropped, drop()), []uint8{64}, []uint8{63}, PlaceClientHost, Likely, "", "no router in between"},
 		{"active drop, client one hop away", failedActive(session.Dropped, drop()), []uint8{63}, []uint8{64}, PlaceRouter, Possible, PlaceClientHost, "1 router"},
-		{"active drop, tcpdump -i any on the router", failedActive(session.Dropped, drop()), []uint8{64, 63}, []uint8{64, 63}, PlaceRouter, Likely, PlaceClientHost, "one hop apart"},
+		{"active drop, tcpdump -i any on the router", failedActive(session.Dropped, drop()), []uint8{64, 63}, []uint8{64, 63}, PlaceRouter, Likely, PlaceClientHost, "captured twice"},
 		{"active drop, no client packets", failedActive(session.Dropped, drop()), nil, []uint8{64}, PlaceRouter, Possible, PlaceClientHost, "no packet"},
 		{"passive drop, capture on the server host", failedPassive(session.Dropped, "203.0.113.20:40000", pdrop), []uint8{63}, []uint8{64}, PlaceServerHost, Likely, "", "server host itself"},
 		{"passive drop, server two hops away", failedPassive(session.Dropped, "203.0.113.20:40000", pdrop), []uint8{64}, []uint8{126}, PlaceRouter, Possible, PlaceServerHost, "2 router"},
@@ -37,9 +37,21 @@ func TestPlaceFirewall(t *testing.T) {
 		{"ICMP from the client itself", failedActive(session.Unreachable, &session.DataConn{Listener: ap("198.51.100.10:40000"), ICMP: &session.ICMPInfo{From: ap("198.51.100.10:0").Addr(), Type: 3, Code: 13}}), []uint8{64}, nil, PlaceClientHost, Certain, "", "itself"},
 		{"ICMP from a router", failedActive(session.Unreachable, &session.DataConn{Listener: ap("198.51.100.10:40000"), ICMP: &session.ICMPInfo{From: ap("203.0.113.1:0").Addr(), Type: 3, Code: 13}}), []uint8{63}, nil, PlaceRouter, Certain, "", "a router"},
 	}
+	cases = append(cases, struct {
+		name     string
+		tr       *session.Transfer
+		cli, srv []uint8
+		want     Place
+		conf     Confidence
+		alt      Place
+		evidence string
+	}{"active drop, duplicate frames deduplicated", failedActive(session.Dropped, drop()), []uint8{64}, []uint8{64}, PlaceRouter, Likely, PlaceClientHost, "captured twice"})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := &session.Session{ID: 1, ClientTTLs: c.cli, ServerTTLs: c.srv}
+			if strings.Contains(c.name, "deduplicated") {
+				s.Flags.Add(session.FlagDuplicateFrames)
+			}
 			p := placeFirewall(c.tr, s)
 			if p == nil {
 				t.Fatal("no placement")
