@@ -97,7 +97,10 @@ type NATPairReport struct {
 	Pairs       []*NATPair
 }
 
-// Count returns how many pairs have verdict v.
+// NATVerdicts lists the verdicts in report order.
+var NATVerdicts = []NATVerdict{NATRewrittenOK, NATRewrittenWrong, NATNotRewritten, NATNotNeeded, NATUnmatched}
+
+// Count returns how many negotiations got verdict v.
 func (r *NATPairReport) Count(v NATVerdict) int {
 	n := 0
 	for _, p := range r.Pairs {

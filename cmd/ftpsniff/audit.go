@@ -300,9 +300,9 @@ func runNATPair(o *auditOptions, args []string, stdout, stderr io.Writer) int {
 	}
 	rep := audit.CompareNAT(sides[0], sides[1], cfg)
 	if o.format == "json" {
-		err = audit.WriteNATPairJSON(stdout, rep, failOn)
+		err = output.WriteNATPairJSON(stdout, rep, failOn)
 	} else {
-		err = audit.WriteNATPairTable(stdout, rep, failOn)
+		err = output.WriteNATPairTable(stdout, rep, failOn)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpsniff audit: %v\n", err)

@@ -1,32 +1,19 @@
-package audit
+package output
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"time"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
+	"github.com/ftpsniff/ftpsniff/audit"
 )
-
-// natTimeLayout is the JSON timestamp layout (as in the rest of the audit).
-const natTimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
-
-func natTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(natTimeLayout)
-}
 
 type jsonNATPair struct {
 	Type        string `json:"type"`
 	InsideTime  string `json:"inside_time,omitempty"`
 	OutsideTime string `json:"outside_time,omitempty"`
-	*NATPair
+	*audit.NATPair
 }
 
 type jsonNATSummary struct {
@@ -42,17 +29,14 @@ type jsonNATSummary struct {
 	FailOnMatched   int            `json:"fail_on_matched"`
 }
 
-// natVerdicts lists the verdicts in report order.
-var natVerdicts = []NATVerdict{NATRewrittenOK, NATRewrittenWrong, NATNotRewritten, NATNotNeeded, NATUnmatched}
-
 // WriteNATPairJSON writes the comparison as JSON Lines: one "natpair"
 // object per negotiation, then one "natpair-summary" (see docs/audit.md).
-func WriteNATPairJSON(w io.Writer, r *NATPairReport, failOn []string) error {
+func WriteNATPairJSON(w io.Writer, r *audit.NATPairReport, failOn []string) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, p := range r.Pairs {
-		if err := enc.Encode(jsonNATPair{Type: "natpair", InsideTime: natTime(p.InsideTime),
-			OutsideTime: natTime(p.OutsideTime), NATPair: p}); err != nil {
+		if err := enc.Encode(jsonNATPair{Type: "natpair", InsideTime: jsonTime(p.InsideTime),
+			OutsideTime: jsonTime(p.OutsideTime), NATPair: p}); err != nil {
 			return fmt.Errorf("writing natpair: %w", err)
 		}
 	}
@@ -61,7 +45,7 @@ func WriteNATPairJSON(w io.Writer, r *NATPairReport, failOn []string) error {
 		fo = []string{}
 	}
 	vs := map[string]int{}
-	for _, v := range natVerdicts {
+	for _, v := range audit.NATVerdicts {
 		vs[string(v)] = r.Count(v)
 	}
 	if err := enc.Encode(jsonNATSummary{Type: "natpair-summary", InsideFile: r.InsideFile, OutsideFile: r.OutsideFile,
@@ -74,7 +58,7 @@ func WriteNATPairJSON(w io.Writer, r *NATPairReport, failOn []string) error {
 
 // WriteNATPairTable writes the comparison for people: a table of the
 // negotiations, then each one's lines and reason.
-func WriteNATPairTable(w io.Writer, r *NATPairReport, failOn []string) error {
+func WriteNATPairTable(w io.Writer, r *audit.NATPairReport, failOn []string) error {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "NAT PAIR inside %s, outside %s: %d/%d sessions matched, clock offset %s\n\n",
 		r.InsideFile, r.OutsideFile, r.MatchedSessions, max(r.InsideSessions, r.OutsideSessions), r.ClockOffset)
@@ -84,8 +68,8 @@ func WriteNATPairTable(w io.Writer, r *NATPairReport, failOn []string) error {
 			rows = append(rows, []string{fmt.Sprint(i + 1), natSessString(p.Inside), natSessString(p.Outside), p.Negotiation,
 				dash(p.InsideEndpoint), dash(p.OutsideEndpoint), string(p.Verdict), dash(p.Problem)})
 		}
-		if err := natTable(&buf, []string{"#", "INSIDE SESSION", "OUTSIDE SESSION", "NEG", "INSIDE ENDPOINT",
-			"OUTSIDE ENDPOINT", "VERDICT", "PROBLEM"}, rows); err != nil {
+		if err := renderTable(&buf, []string{"#", "INSIDE SESSION", "OUTSIDE SESSION", "NEG", "INSIDE ENDPOINT",
+			"OUTSIDE ENDPOINT", "VERDICT", "PROBLEM"}, rows, nil); err != nil {
 			return err
 		}
 		buf.WriteString("\n")
@@ -102,7 +86,7 @@ func WriteNATPairTable(w io.Writer, r *NATPairReport, failOn []string) error {
 		buf.WriteString("\n")
 	}
 	fmt.Fprint(&buf, "VERDICTS:")
-	for _, v := range natVerdicts {
+	for _, v := range audit.NATVerdicts {
 		fmt.Fprintf(&buf, " %s=%d", v, r.Count(v))
 	}
 	buf.WriteString("\n")
@@ -122,32 +106,10 @@ func dash(s string) string {
 	return s
 }
 
-func natSessString(s *NATSession) string {
+func natSessString(s *audit.NATSession) string {
 	if s == nil {
 		return "-"
 	}
-	return apString(s.Client) + ">" + apString(s.Server)
+	return addrPort(s.Client) + ">" + addrPort(s.Server)
 }
 
-func natTable(buf *bytes.Buffer, header []string, rows [][]string) error {
-	tbl := tablewriter.NewTable(buf,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders:  tw.BorderNone,
-			Symbols:  tw.NewSymbols(tw.StyleNone),
-			Settings: tw.Settings{Separators: tw.SeparatorsNone, Lines: tw.LinesNone},
-		})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-	)
-	tbl.Header(header)
-	if err := tbl.Bulk(rows); err != nil {
-		return fmt.Errorf("building table: %w", err)
-	}
-	if err := tbl.Render(); err != nil {
-		return fmt.Errorf("rendering table: %w", err)
-	}
-	return nil
-}
