@@ -112,4 +112,3 @@ func natSessString(s *audit.NATSession) string {
 	}
 	return addrPort(s.Client) + ">" + addrPort(s.Server)
 }
-
