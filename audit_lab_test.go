@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"github.com/ftpsniff/ftpsniff"
 	"github.com/ftpsniff/ftpsniff/audit"
 	"github.com/ftpsniff/ftpsniff/decode"
+	"github.com/ftpsniff/ftpsniff/output"
+	"github.com/ftpsniff/ftpsniff/session"
 )
 
 type auditLabels struct {
@@ -118,13 +121,13 @@ func TestAuditSharedLab(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer src.Close()
-			col := audit.NewCollector()
+			acfg := audit.DefaultConfig()
+			acfg.Policy = labPolicy(t, &l)
+			col := audit.NewCollectorFor(acfg)
 			cfg := ftpsniff.DefaultConfig()
 			if _, err := ftpsniff.Run(context.Background(), src, cfg, col); err != nil && !errors.Is(err, ftpsniff.ErrDamagedInput) {
 				t.Fatal(err)
 			}
-			acfg := audit.DefaultConfig()
-			acfg.Policy = labPolicy(t, &l)
 			rep := col.Analyze(acfg)
 			checked := 0
 			for _, s := range l.Sessions {
@@ -171,5 +174,96 @@ func TestAuditSharedLab(t *testing.T) {
 			}
 			t.Logf("%d failed transfers checked against their label causes", checked)
 		})
+	}
+}
+
+// allRecords keeps every record, for comparing with the folding Collector.
+type allRecords struct {
+	ts []*session.Transfer
+	ss []*session.Session
+}
+
+func (a *allRecords) Transfer(t *session.Transfer) error {
+	x := *t
+	a.ts = append(a.ts, &x)
+	return nil
+}
+
+func (a *allRecords) Session(s *session.Session) error {
+	x := *s
+	a.ss = append(a.ss, &x)
+	return nil
+}
+
+func (a *allRecords) Close(*session.Summary) error { return nil }
+
+// reportView is what must not change when the Collector folds the
+// transfers that worked (latency medians may move within 2%).
+func reportView(r *audit.Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "transfers %d failed %d blocked %d\n", r.Transfers, r.Failed, r.Blocked)
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "finding %d %v %s %s %+v\n", f.TransferID, f.Kinds, f.Confidence, f.Helper.Outcome, f.Firewall)
+	}
+	for _, s := range r.Servers {
+		fmt.Fprintf(&b, "server %s %s %d %d %v %v %+v %d/%d %v lat %d\n", s.Server, s.Software, s.Sessions, s.Transfers, s.Negotiations, s.ByMode, s.Passive, s.ActiveFrom20, s.ActiveFromOther, s.ByClientNet, s.Latency.Count)
+		if s.Allowed != nil {
+			fmt.Fprintf(&b, "  range %+v\n", *s.Allowed)
+		}
+	}
+	for _, x := range r.Recommendations {
+		fmt.Fprintf(&b, "rec %s %s %s %v %v %d %q %q %v\n", x.Server, x.Kind, x.Place, x.Transfers, x.Covers, x.Opens, x.NFT, x.ServerFix, x.Options)
+	}
+	for _, g := range r.Groups {
+		fmt.Fprintf(&b, "group %s\n", g.Explanation)
+	}
+	return b.String()
+}
+
+// TestCollectorFolds: folding the transfers that worked into counts changes
+// nothing in the audit of any bundled or shared lab capture, and keeps far
+// fewer records.
+func TestCollectorFolds(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "pcaps", "*.pcap"))
+	shared, _ := filepath.Glob(filepath.Join("..", "shared", "lab", "*.pcap*"))
+	files = append(files, shared...)
+	kept, total := 0, 0
+	for _, name := range files {
+		if strings.Contains(name, "natpair-") {
+			continue
+		}
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			run := func(w output.Writer) {
+				src, err := decode.OpenFiles([]string{name})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer src.Close()
+				if _, err := ftpsniff.Run(context.Background(), src, ftpsniff.DefaultConfig(), w); err != nil && !errors.Is(err, ftpsniff.ErrDamagedInput) {
+					t.Fatal(err)
+				}
+			}
+			all := &allRecords{}
+			run(all)
+			policy := audit.DefaultConfig()
+			policy.Policy = &audit.Policy{Default: audit.Rule{Passive: audit.Ranges{{Lo: 1024, Hi: 5000}}}}
+			for i, cfg := range []audit.Config{audit.DefaultConfig(), policy} {
+				col := audit.NewCollectorFor(cfg)
+				run(col)
+				got := reportView(col.Analyze(cfg))
+				want := reportView(audit.Analyze(all.ts, all.ss, cfg))
+				if got != want {
+					t.Errorf("config %d: folded audit differs:\n--- folded\n%s--- all records\n%s", i, got, want)
+				}
+				if i == 0 {
+					kept += len(col.Transfers)
+				}
+			}
+			total += len(all.ts)
+		})
+	}
+	t.Logf("kept %d of %d transfers whole", kept, total)
+	if total > 100 && kept*2 > total {
+		t.Errorf("kept %d of %d transfers: folding does not fold", kept, total)
 	}
 }

@@ -51,8 +51,33 @@ type Report struct {
 	Blocked   int `json:"blocked_sessions"`
 }
 
+// helperConfigFor is the helper modelled for t: the policy's control ports
+// when it says the helper runs, else the configured ports plus the control
+// port actually used (the port a recommendation would attach it to).
+func helperConfigFor(t *session.Transfer, cfg Config) HelperConfig {
+	hc := cfg.Helper
+	if cfg.Policy != nil {
+		e := cfg.Policy.For(t.Server)
+		if e.Helper != nil {
+			if *e.Helper {
+				hc.Ports = e.Control
+			}
+			return hc
+		}
+	}
+	if !slices.Contains(hc.Ports, t.Server.Port()) {
+		hc.Ports = append(slices.Clone(hc.Ports), t.Server.Port())
+	}
+	return hc
+}
+
 // Analyze audits a run's records.
 func Analyze(transfers []*session.Transfer, sessions []*session.Session, cfg Config) *Report {
+	return analyze(transfers, sessions, cfg, nil)
+}
+
+// analyze audits the kept records plus what a Collector folded (nil: none).
+func analyze(transfers []*session.Transfer, sessions []*session.Session, cfg Config, fold *Folded) *Report {
 	ts := slices.Clone(transfers)
 	sort.SliceStable(ts, func(i, j int) bool {
 		if !ts[i].Time.Equal(ts[j].Time) {
@@ -66,21 +91,7 @@ func Analyze(transfers []*session.Transfer, sessions []*session.Session, cfg Con
 	}
 	// First pass: the helper's base outcome per transfer, to find which
 	// later negotiation evicts which expectation (max_expected=1).
-	hcFor := func(t *session.Transfer) HelperConfig {
-		hc := cfg.Helper
-		if cfg.Policy != nil {
-			e := cfg.Policy.For(t.Server)
-			if e.Helper != nil && *e.Helper {
-				hc.Ports = e.Control
-			}
-		}
-		if !slices.Contains(hc.Ports, t.Server.Port()) && (cfg.Policy == nil || cfg.Policy.For(t.Server).Helper == nil) {
-			// No helper is known to run on this port: model the one the
-			// recommendation would attach to the port actually used.
-			hc.Ports = append(slices.Clone(hc.Ports), t.Server.Port())
-		}
-		return hc
-	}
+	hcFor := func(t *session.Transfer) HelperConfig { return helperConfigFor(t, cfg) }
 	tls := func(t *session.Transfer) bool {
 		s := sess[t.SessionID]
 		return s != nil && s.TLS
@@ -91,6 +102,11 @@ func Analyze(transfers []*session.Transfer, sessions []*session.Session, cfg Con
 	}
 	scans := detectScans(ts)
 	rep := &Report{Transfers: len(ts)}
+	if fold != nil {
+		for _, x := range fold.Servers {
+			rep.Transfers += x.Transfers
+		}
+	}
 	byID := map[uint64]*Finding{}
 	for i, t := range ts {
 		ctx := HelperContext{TLS: tls(t)}
@@ -99,6 +115,9 @@ func Analyze(transfers []*session.Transfer, sessions []*session.Session, cfg Con
 				ctx.NextExpectation = ts[j].Time
 				break
 			}
+		}
+		if n := fold.nextOpen(t.ID); !n.IsZero() && (ctx.NextExpectation.IsZero() || n.Before(ctx.NextExpectation)) {
+			ctx.NextExpectation = n
 		}
 		hv := ModelHelper(t, hcFor(t), ctx)
 		in := Input{Session: sess[t.SessionID], Helper: hv}
@@ -131,10 +150,10 @@ func Analyze(transfers []*session.Transfer, sessions []*session.Session, cfg Con
 		rep.Scans = append(rep.Scans, sc)
 	}
 	sort.Slice(rep.Scans, func(i, j int) bool { return rep.Scans[i].SessionID < rep.Scans[j].SessionID })
-	rep.Servers = Summarize(ts, sessions)
+	rep.Servers = summarize(ts, sessions, fold)
 	sw := softwareOf(sessions)
 	inf := map[string]*RangeInference{}
-	for _, ri := range InferRanges(ts, byID) {
+	for _, ri := range inferRanges(ts, byID, fold) {
 		inf[ri.Server.String()] = ri
 	}
 	for _, s := range rep.Servers {
@@ -144,7 +163,7 @@ func Analyze(transfers []*session.Transfer, sessions []*session.Session, cfg Con
 	for _, f := range rep.Findings {
 		hostReject(f, inf[f.Server.String()])
 	}
-	rep.Recommendations = Recommend(rep.Findings, ts, rep.Servers, cfg.Policy, cfg.NFT)
+	rep.Recommendations = recommend(rep.Findings, ts, rep.Servers, cfg.Policy, cfg.NFT, fold)
 	rep.Groups = GroupFindings(rep.Findings, rep.Servers)
 	return rep
 }

@@ -4,19 +4,40 @@ import "github.com/ftpsniff/ftpsniff/session"
 
 // Collector gathers a run's records (it has the methods of output.Writer
 // and session.Sink). It keeps of each record only what the audit reads:
-// transfers without their transfer-command argument and with at most the
-// first and last reply, sessions without user, password and anomaly notes.
+// a transfer that worked and has nothing to report under its Config is
+// folded into per-server counts (Folded); the others are kept without
+// their transfer-command argument and with at most the first and last
+// reply; sessions without user, password and anomaly notes. Memory grows
+// with the failed and noteworthy transfers and the sessions, not with the
+// transfers that worked.
 type Collector struct {
 	Transfers []*session.Transfer
 	Sessions  []*session.Session
 	Summary   *session.Summary
+	// Folded is what was kept of the folded transfers.
+	Folded *Folded
+	cfg    Config
 }
 
-// NewCollector returns an empty collector.
-func NewCollector() *Collector { return &Collector{} }
+// NewCollector returns an empty collector for the default audit Config.
+func NewCollector() *Collector { return NewCollectorFor(DefaultConfig()) }
 
-// Transfer keeps a trimmed copy of t.
+// NewCollectorFor returns an empty collector that folds what an audit with
+// cfg has nothing to say about; Analyze should then be given the same cfg.
+func NewCollectorFor(cfg Config) *Collector {
+	return &Collector{cfg: cfg, Folded: newFolded()}
+}
+
+// Transfer folds t or keeps a trimmed copy of it.
 func (c *Collector) Transfer(t *session.Transfer) error {
+	if c.Folded == nil {
+		c.Folded = newFolded()
+	}
+	if foldable(t, c.cfg) {
+		c.Folded.fold(t)
+		return nil
+	}
+	c.Folded.keep(t)
 	x := *t
 	x.CommandArg = ""
 	x.Reason = ""
@@ -48,7 +69,8 @@ func (c *Collector) Close(sum *session.Summary) error {
 	return nil
 }
 
-// Analyze audits what the collector gathered.
+// Analyze audits what the collector gathered (cfg should be the one the
+// collector was made for).
 func (c *Collector) Analyze(cfg Config) *Report {
-	return Analyze(c.Transfers, c.Sessions, cfg)
+	return analyze(c.Transfers, c.Sessions, cfg, c.Folded)
 }

@@ -74,6 +74,12 @@ func passiveFate(t *session.Transfer, f *Finding) int {
 // InferRanges infers, per server with passive failures, the port range its
 // firewall allows from the ports that worked and failed.
 func InferRanges(ts []*session.Transfer, byID map[uint64]*Finding) []*RangeInference {
+	return inferRanges(ts, byID, nil)
+}
+
+// inferRanges is InferRanges over the kept transfers plus the folded ones
+// (their passive ports all worked).
+func inferRanges(ts []*session.Transfer, byID map[uint64]*Finding, fold *Folded) []*RangeInference {
 	type acc struct {
 		ok, bad []uint16
 	}
@@ -106,7 +112,13 @@ func InferRanges(ts []*session.Transfer, byID map[uint64]*Finding) []*RangeInfer
 		if len(a.bad) == 0 {
 			continue
 		}
-		if ri := inferOne(srv, a.ok, a.bad); ri != nil {
+		ok := a.ok
+		extra := 0
+		if span, n := fold.passiveSpan(srv); n > 0 {
+			ok = append(slices.Clone(ok), span.Lo, span.Hi)
+			extra = n - 2
+		}
+		if ri := inferOne(srv, ok, a.bad, extra); ri != nil {
 			out = append(out, ri)
 		}
 	}
@@ -143,10 +155,16 @@ func borrowSibling(ri *RangeInference, all []*RangeInference, bad []uint16) {
 	}
 }
 
-func inferOne(srv netip.AddrPort, ok, bad []uint16) *RangeInference {
+// inferOne infers srv's range from the ports that worked (ok, standing for
+// len(ok)+extra connections) and failed (bad).
+func inferOne(srv netip.AddrPort, ok, bad []uint16, extra int) *RangeInference {
 	all := append(slices.Clone(ok), bad...)
 	slices.Sort(all)
-	ri := &RangeInference{Server: srv, Worked: len(ok), Failed: len(bad), ServerRange: PortRange{all[0], all[len(all)-1]}}
+	worked := 0
+	if len(ok) > 0 {
+		worked = len(ok) + extra
+	}
+	ri := &RangeInference{Server: srv, Worked: worked, Failed: len(bad), ServerRange: PortRange{all[0], all[len(all)-1]}}
 	if len(ok) == 0 {
 		ri.Confidence = Possible
 		ri.Evidence = fmt.Sprintf("no passive data connection to %s got through (%d blocked, ports %s): the capture does not show which ports the firewall allows", srv.Addr(), len(bad), ri.ServerRange)
@@ -192,7 +210,7 @@ func inferOne(srv netip.AddrPort, ok, bad []uint16) *RangeInference {
 	}
 	ri.Allowed = PortRange{uint16(lo), uint16(hi)}
 	ri.Confidence = Likely
-	ev := fmt.Sprintf("%d passive connection(s) to %s got through on ports %s; %d were blocked", len(ok), srv.Addr(), ri.Proven, len(bad))
+	ev := fmt.Sprintf("%d passive connection(s) to %s got through on ports %s; %d were blocked", worked, srv.Addr(), ri.Proven, len(bad))
 	if above < 65536 {
 		ev += fmt.Sprintf(", the lowest above them on %d", above)
 	}

@@ -29,7 +29,7 @@ func recHelper(r *Recommendation, g []*Finding, place Place, in recInput) {
 	r.Why = fmt.Sprintf("%d active data connection(s) %s → client were blocked inbound to the client side; the FTP helper would have opened each one: attach it to the control port %d actually used and accept RELATED from this server to these clients only", len(g), srv, ctrl)
 	if ctrl != 21 {
 		r.Why += fmt.Sprintf(". The helper must be bound to tcp/%d (ct helper set on dport %d): a helper on port 21 never sees this control connection", ctrl, ctrl)
-		if worked21(in.transfers, srv) {
+		if worked21(in.transfers, srv) || in.fold.activeWorked(netip.AddrPortFrom(srv, 21)) {
 			r.Why += "; the capture shows active transfers on control port 21 working (the helper works there) while those on this port fail"
 		}
 	}

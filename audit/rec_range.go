@@ -33,6 +33,9 @@ func recPassiveRange(r *Recommendation, g []*Finding, place Place, in recInput) 
 			lo, hi = min(lo, p), max(hi, p)
 		}
 	}
+	if span, n := in.fold.passiveSpan(r.Server); n > 0 {
+		lo, hi = min(lo, span.Lo), max(hi, span.Hi)
+	}
 	if hi == 0 {
 		return
 	}

@@ -128,11 +128,17 @@ type recInput struct {
 	tgt       NFTTarget
 	software  Software
 	ranges    *RangeInference
+	fold      *Folded
 }
 
 // Recommend chooses, per server, the smallest change that lets the failed
 // transfers in findings work, from what failed, why and where.
 func Recommend(findings []*Finding, transfers []*session.Transfer, servers []*ServerSummary, pol *Policy, tgt NFTTarget) []*Recommendation {
+	return recommend(findings, transfers, servers, pol, tgt, nil)
+}
+
+// recommend is Recommend with what a Collector folded.
+func recommend(findings []*Finding, transfers []*session.Transfer, servers []*ServerSummary, pol *Policy, tgt NFTTarget, fold *Folded) []*Recommendation {
 	if tgt.Family == "" {
 		tgt = DefaultNFTTarget()
 	}
@@ -185,7 +191,7 @@ func Recommend(findings []*Finding, transfers []*session.Transfer, servers []*Se
 	var out []*Recommendation
 	for _, k := range keys {
 		g := groups[k]
-		in := recInput{transfers: transfers, summary: summ[k.srv], policy: pol, tgt: tgt}
+		in := recInput{transfers: transfers, summary: summ[k.srv], policy: pol, tgt: tgt, fold: fold}
 		if s := summ[k.srv]; s != nil {
 			in.software = s.Software
 			in.ranges = s.Allowed

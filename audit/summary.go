@@ -93,6 +93,11 @@ func clientNet(a netip.Addr) string {
 
 // Summarize builds one summary per server, ordered by server address.
 func Summarize(transfers []*session.Transfer, sessions []*session.Session) []*ServerSummary {
+	return summarize(transfers, sessions, nil)
+}
+
+// summarize is Summarize over the kept transfers plus the folded ones.
+func summarize(transfers []*session.Transfer, sessions []*session.Session, fold *Folded) []*ServerSummary {
 	by := map[netip.AddrPort]*ServerSummary{}
 	get := func(s netip.AddrPort) *ServerSummary {
 		x := by[s]
@@ -153,6 +158,39 @@ func Summarize(transfers []*session.Transfer, sessions []*session.Session) []*Se
 			}
 		}
 	}
+	var hists map[netip.AddrPort]*LatencyHist
+	portCounts := map[netip.AddrPort]map[uint16]int{}
+	if fold != nil {
+		hists = map[netip.AddrPort]*LatencyHist{}
+		for srv, f := range fold.Servers {
+			x := get(srv)
+			x.Transfers += f.Transfers
+			for k, n := range f.Negotiations {
+				x.Negotiations[k] += n
+			}
+			for m, n := range f.ByMode {
+				r := x.ByMode[m]
+				r.Total += n
+				x.ByMode[m] = r
+			}
+			if nets[srv] == nil {
+				nets[srv] = map[string]*Rate{}
+			}
+			for cn, n := range f.Nets {
+				nr := nets[srv][cn]
+				if nr == nil {
+					nr = &Rate{}
+					nets[srv][cn] = nr
+				}
+				nr.Total += n
+			}
+			x.ActiveFrom20 += f.From20
+			x.ActiveFromOther += f.FromOther
+			portCounts[srv] = f.PassivePorts
+			h := f.Latency
+			hists[srv] = &h
+		}
+	}
 	out := make([]*ServerSummary, 0, len(by))
 	for s, x := range by {
 		for k, n := range x.Negotiations {
@@ -160,14 +198,27 @@ func Summarize(transfers []*session.Transfer, sessions []*session.Session) []*Se
 				x.Shares[k] = float64(n) / float64(x.Transfers)
 			}
 		}
-		if ps := ports[s]; len(ps) > 0 {
+		if pc := portCounts[s]; len(pc) > 0 {
+			all := map[uint16]int{}
+			for p, n := range pc {
+				all[p] += n
+			}
+			for _, p := range ports[s] {
+				all[p]++
+			}
+			x.Passive = portCountStats(all)
+		} else if ps := ports[s]; len(ps) > 0 {
 			x.Passive = portStats(ps)
 		}
 		for n, r := range nets[s] {
 			x.ByClientNet = append(x.ByClientNet, NetRate{Net: n, Rate: *r})
 		}
 		sort.Slice(x.ByClientNet, func(i, j int) bool { return x.ByClientNet[i].Net < x.ByClientNet[j].Net })
-		x.Latency = latency(lats[s])
+		if h := hists[s]; h != nil && h.Count > 0 {
+			x.Latency = latencyMerged(lats[s], *h)
+		} else {
+			x.Latency = latency(lats[s])
+		}
 		x.Notes = serverNotes(x)
 		out = append(out, x)
 	}
@@ -195,6 +246,43 @@ func portStats(ps []uint16) *PortStats {
 		st.Histogram = append(st.Histogram, Bucket{Range: PortRange{uint16(lo), uint16(hi)}.String(), Count: n})
 	}
 	return st
+}
+
+// portCountStats is portStats over port counts.
+func portCountStats(pc map[uint16]int) *PortStats {
+	st := &PortStats{Min: 65535}
+	for p, n := range pc {
+		st.Count += n
+		st.Min, st.Max = min(st.Min, p), max(st.Max, p)
+	}
+	span := int(st.Max) - int(st.Min) + 1
+	const bars = 8
+	w := max((span+bars-1)/bars, 1)
+	for lo := int(st.Min); lo <= int(st.Max); lo += w {
+		hi := min(lo+w-1, int(st.Max))
+		n := 0
+		for p, c := range pc {
+			if int(p) >= lo && int(p) <= hi {
+				n += c
+			}
+		}
+		st.Histogram = append(st.Histogram, Bucket{Range: PortRange{uint16(lo), uint16(hi)}.String(), Count: n})
+	}
+	return st
+}
+
+// latencyMerged summarises exact delays together with a folded histogram
+// (the median is then within a bucket's 2%).
+func latencyMerged(ds []time.Duration, h LatencyHist) Latency {
+	exact := latency(ds)
+	m := LatencyHist{Buckets: map[int]int{}, Count: h.Count, Max: h.Max}
+	for k, n := range h.Buckets {
+		m.Buckets[k] = n
+	}
+	for _, d := range ds {
+		m.Add(d)
+	}
+	return Latency{Count: m.Count, Median: m.Median().Seconds(), Max: m.Max.Seconds(), Over30: exact.Over30, Over300: exact.Over300}
 }
 
 func latency(ds []time.Duration) Latency {

@@ -205,7 +205,7 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err := o.analysis.apply(&cfg); err != nil {
 		return usage("%v", err)
 	}
-	col := audit.NewCollector()
+	col := audit.NewCollectorFor(acfg)
 	var sink output.Writer = col
 	var page *output.HTMLWriter
 	if o.format == "html" {
