@@ -319,16 +319,24 @@ func runNATPair(o *auditOptions, args []string, stdout, stderr io.Writer) int {
 
 // allowedPorts returns, per audited server, the passive data ports its
 // firewall allows as far as the audit knows them: the policy's passive
-// ranges (the audit's inferred range can be added here).
+// ranges, else the range the audit inferred from the ports that worked and
+// failed (not when that inference is only possible).
 func allowedPorts(rep *audit.Report, pol *audit.Policy) map[netip.Addr]output.AllowedPorts {
-	if pol == nil {
-		return nil
-	}
 	out := map[netip.Addr]output.AllowedPorts{}
 	for _, s := range rep.Servers {
-		if e := pol.For(s.Server); len(e.Passive) > 0 {
-			out[s.Server.Addr().Unmap()] = output.AllowedFromRanges(e.Passive, "policy "+e.Scope)
+		a := s.Server.Addr().Unmap()
+		if pol != nil {
+			if e := pol.For(s.Server); len(e.Passive) > 0 {
+				out[a] = output.AllowedFromRanges(e.Passive, "policy "+e.Scope)
+				continue
+			}
 		}
+		if ri := s.Allowed; ri != nil && ri.Confidence != audit.Possible {
+			out[a] = output.AllowedFromRanges(audit.Ranges{ri.Allowed}, fmt.Sprintf("inferred (%s): %s", ri.Confidence, ri.Evidence))
+		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
