@@ -19,7 +19,10 @@ const (
 	SoftwarePureFTPd  Software = "pure-ftpd"
 	SoftwareFileZilla Software = "filezilla-server"
 	SoftwareIIS       Software = "iis"
-	SoftwareServU     Software = "serv-u"
+	// SoftwareIIS7 is IIS recognised as version 7 or later (it accepted
+	// EPSV or EPRT, which the IIS 5/6 FTP service does not know).
+	SoftwareIIS7  Software = "iis-7+"
+	SoftwareServU Software = "serv-u"
 )
 
 // knownSoftware lists the servers a generic recommendation covers.
@@ -92,6 +95,8 @@ func rangeSettings(r PortRange) func(Software) []Setting {
 			return []Setting{setting(sw, "-p", lo+":"+hi, fmt.Sprintf("pure-ftpd: -p %s:%s (PassivePortRange %s %s in pure-ftpd.conf)", lo, hi, lo, hi))}
 		case SoftwareFileZilla:
 			return []Setting{setting(sw, "passive-port-range", lo+"-"+hi, fmt.Sprintf("FileZilla Server: Server listeners / Passive mode: use custom port range %s-%s", lo, hi))}
+		case SoftwareIIS7:
+			return []Setting{setting(sw, "lowDataChannelPort/highDataChannelPort", lo+"-"+hi, fmt.Sprintf("IIS 7+: appcmd set config /section:system.ftpServer/firewallSupport /lowDataChannelPort:%s /highDataChannelPort:%s (then restart the FTP service)", lo, hi))}
 		case SoftwareIIS:
 			return []Setting{
 				setting(sw, "lowDataChannelPort/highDataChannelPort", lo+"-"+hi, fmt.Sprintf("IIS 7+: appcmd set config /section:system.ftpServer/firewallSupport /lowDataChannelPort:%s /highDataChannelPort:%s (then restart the FTP service)", lo, hi)),
@@ -116,7 +121,7 @@ func addressSettings(addr string) func(Software) []Setting {
 			return []Setting{setting(sw, "-P", addr, fmt.Sprintf("pure-ftpd: -P %s (ForcePassiveIP %s in pure-ftpd.conf)", addr, addr))}
 		case SoftwareFileZilla:
 			return []Setting{setting(sw, "external-ip", addr, "FileZilla Server: Passive mode settings: use the following IP "+addr)}
-		case SoftwareIIS:
+		case SoftwareIIS, SoftwareIIS7:
 			return []Setting{setting(sw, "externalIp4Address", addr, "IIS 7+: appcmd set config /section:system.applicationHost/sites /siteDefaults.ftpServer.firewallSupport.externalIp4Address:"+addr)}
 		case SoftwareServU:
 			return []Setting{setting(sw, "PASV IP", addr, "Serv-U: Listeners > FTP > PASV IP address "+addr)}
@@ -137,6 +142,19 @@ func promiscuousSettings(sw Software) []Setting {
 		return []Setting{setting(sw, "allow-fxp", "on", "FileZilla Server: allow data connections from other IPs than the control connection's (security cost: FXP/hijacking)")}
 	}
 	return nil
+}
+
+// refineIIS marks IIS servers that accepted EPSV or EPRT as IIS 7 or later.
+func refineIIS(sw map[string]Software, ts []*session.Transfer) {
+	for _, t := range ts {
+		k := t.Server.String()
+		if sw[k] != SoftwareIIS || (t.Negotiation != session.EPSV && t.Negotiation != session.EPRT) {
+			continue
+		}
+		if r := t.NegotiationReply; r != nil && r.Code >= 200 && r.Code < 300 {
+			sw[k] = SoftwareIIS7
+		}
+	}
 }
 
 // settingTexts are the Text lines of ss.

@@ -1,6 +1,10 @@
 package audit
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/ftpsniff/ftpsniff/session"
+)
 
 func TestDetectSoftware(t *testing.T) {
 	cases := []struct {
@@ -19,6 +23,31 @@ func TestDetectSoftware(t *testing.T) {
 	for _, c := range cases {
 		if got := DetectSoftware(c.greeting, c.system); got != c.want {
 			t.Errorf("%q / %q: %q, want %q", c.greeting, c.system, got, c.want)
+		}
+	}
+}
+
+func TestIISVersionSettings(t *testing.T) {
+	cases := []struct {
+		neg      string
+		code     int
+		want     Software
+		settings int
+	}{
+		{"EPSV", 229, SoftwareIIS7, 1},
+		{"PASV", 227, SoftwareIIS, 2},
+		{"EPSV", 500, SoftwareIIS, 2},
+	}
+	for _, c := range cases {
+		x := pasv(c.neg, "reply", "203.0.113.20:5001")
+		x.NegotiationReply.Code = c.code
+		sw := map[string]Software{"203.0.113.20:21": SoftwareIIS}
+		refineIIS(sw, []*session.Transfer{x})
+		if sw["203.0.113.20:21"] != c.want {
+			t.Errorf("%s %d: %s, want %s", c.neg, c.code, sw["203.0.113.20:21"], c.want)
+		}
+		if n := len(rangeSettings(PortRange{5000, 5100})(sw["203.0.113.20:21"])); n != c.settings {
+			t.Errorf("%s %d: %d range settings, want %d", c.neg, c.code, n, c.settings)
 		}
 	}
 }
