@@ -41,6 +41,9 @@ func buildLadder(l *ladderSess) *ladder {
 		// connection beside them, in time order.
 		var drawn []ladderRow
 		for i, e := range s.Events {
+			if e.Continued {
+				continue // a multi-line reply is drawn by its first line
+			}
 			from, to := laneServer, laneClient
 			if e.FromClient {
 				from, to = laneClient, laneServer

@@ -3,7 +3,6 @@ package session
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/decode"
@@ -50,9 +49,11 @@ type session struct {
 	// fitsHiddenData).
 	lastClientData time.Time
 	resumed        bool // picked up again after idling (not mid-stream)
-	// evTail holds the last control events (a ring from evNext).
+	// evTail holds the last control events (a ring from evNext); lastEv
+	// the last event of each direction, while it may still be marked.
 	evTail []ControlEvent
 	evNext int
+	lastEv [2]*ControlEvent
 }
 
 func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
@@ -155,7 +156,8 @@ func (t *Tracker) control(s *session, p *decode.Packet, fromClient bool) {
 		s.stream.acked(dirIndex(!fromClient), p.TCP.Ack)
 	}
 	if len(p.Payload) > 0 || fl.Has(decode.SYN) {
-		mid := s.stream.segment(dirIndex(fromClient), p.TCP.Seq, p.Payload, fl.Has(decode.SYN), p.Time)
+		ack := segAck{n: p.TCP.Ack, ok: fl.Has(decode.ACK)}
+		mid := s.stream.segment(dirIndex(fromClient), p.TCP.Seq, ack, p.Payload, fl.Has(decode.SYN), p.Time)
 		if mid && !s.synSeen && !s.resumed {
 			// The capture began after the handshake (not merely a
 			// SYN-ACK lost or merged out of order).
@@ -175,7 +177,9 @@ func dirIndex(fromClient bool) int {
 }
 
 // streamData takes reassembled control bytes (the reassembler's consumer).
-func (s *session) streamData(dir int, b []byte, at time.Time) { s.conv.feed(dir == 0, b, at) }
+func (s *session) streamData(dir int, b []byte, at time.Time, seq uint32, ack segAck) {
+	s.conv.feed(dir == 0, b, at, seq, ack)
+}
 
 // streamGap takes a hole in the control stream (the reassembler's consumer).
 func (s *session) streamGap(dir int, n int) { s.gap(dir == 0, n) }
@@ -246,21 +250,29 @@ func (s *session) command(cmd ftp.Command) {
 	}
 }
 
-func (s *session) controlLine(fromClient bool, line string, at time.Time) {
+func (s *session) controlLine(fromClient bool, line []byte, pos linePos, cont bool) {
+	d := dirIndex(fromClient)
+	s.lastEv[d] = nil
 	n := s.t.cfg.ControlEvents
 	if n <= 0 {
 		return
 	}
-	if fromClient && strings.HasPrefix(line, "PASS") {
-		line = "PASS"
-		if s.rec.Password != "" {
-			line += " " + s.rec.Password
+	var text string
+	if fromClient && len(line) >= 4 && asciiPrefixFold(line, "PASS") && (len(line) == 4 || line[4] == ' ') {
+		text = "PASS"
+		if s.t.cfg.ShowPasswords && len(line) > 5 {
+			text = clip(string(line), 200)
+		} else if len(line) > 5 {
+			text += " ****"
 		}
+	} else {
+		text = clip(string(line), 200)
 	}
-	e := ControlEvent{Time: at, FromClient: fromClient, Line: clip(line, 200)}
+	e := ControlEvent{Time: pos.at, FromClient: fromClient, Line: text, Continued: cont, Seq: pos.seq, Ack: pos.ack.n, HasAck: pos.ack.ok}
 	head := (n + 1) / 2
 	if len(s.rec.Events) < head {
 		s.rec.Events = append(s.rec.Events, e)
+		s.lastEv[d] = &s.rec.Events[len(s.rec.Events)-1]
 		return
 	}
 	// The last n-head lines, in a ring (unrolled in finishRecord).
@@ -271,11 +283,21 @@ func (s *session) controlLine(fromClient bool, line string, at time.Time) {
 	}
 	if len(s.evTail) < tail {
 		s.evTail = append(s.evTail, e)
+		s.lastEv[d] = &s.evTail[len(s.evTail)-1]
 		return
 	}
 	s.rec.EventsOmitted++
 	s.evTail[s.evNext] = e
+	s.lastEv[d] = &s.evTail[s.evNext]
 	s.evNext = (s.evNext + 1) % tail
+}
+
+// markEndpoint notes on the last control line of one direction the
+// endpoint it announced (or that it could not be parsed).
+func (s *session) markEndpoint(fromClient bool, ep netip.AddrPort, implicit, bad bool) {
+	if e := s.lastEv[dirIndex(fromClient)]; e != nil {
+		e.Endpoint, e.EndpointImplicit, e.EndpointBad = ep, implicit, bad
+	}
 }
 
 func (s *session) tooManyPending() { s.flag(FlagTooManyPendingCommands) }

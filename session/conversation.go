@@ -31,9 +31,10 @@ type convHandler interface {
 	// commands (LIST, RETR, STOR, ...), each returning its handle (nil
 	// when untracked).
 	command(cmd ftp.Command)
-	// controlLine reports every command and complete reply as a line of
-	// text (PASS's argument left out) at its capture time.
-	controlLine(fromClient bool, line string, at time.Time)
+	// controlLine reports every line, with its capture time and where its
+	// first byte sat in the TCP stream; cont says it continues a
+	// multi-line reply.
+	controlLine(fromClient bool, line []byte, pos linePos, cont bool)
 	negotiate(cmd ftp.Command, at time.Time, wire WireInfo) *transfer
 	useNegotiation(cmd ftp.Command, at time.Time) *transfer
 	tooManyPending()
@@ -55,6 +56,15 @@ type convHandler interface {
 	// text resumed after TLS (CCC).
 	tlsStarted()
 	cleartextAgain()
+}
+
+// linePos is where a control line sat: its capture time, the TCP sequence
+// number of its first byte and the acknowledgment of the segment it began
+// in.
+type linePos struct {
+	at  time.Time
+	seq uint32
+	ack segAck
 }
 
 // pendingCmd is a command waiting for its final reply.
@@ -79,6 +89,10 @@ type conversation struct {
 	carryAtStart [2]bool
 	lineTime     time.Time // capture time of the data being parsed
 	lineWire     WireInfo  // how the line being parsed sat in its segment
+	linePos      linePos   // where the line being parsed began
+	// carryPos is where the partial line each direction holds began.
+	carryPos  [2]linePos
+	replyOpen bool // a multi-line reply is being assembled
 
 	pending      []pendingCmd
 	nReplies     int
@@ -100,14 +114,16 @@ func newConversation(h convHandler, maxLine, maxPending int, intern func([]byte)
 
 // feed parses reassembled control bytes of one direction, which became
 // available at capture time at.
-func (c *conversation) feed(fromClient bool, data []byte, at time.Time) {
+func (c *conversation) feed(fromClient bool, data []byte, at time.Time, seq uint32, ack segAck) {
 	c.lineTime = at
 	d := dirIndex(fromClient)
 	if c.tlsOn {
+		n := len(data)
 		data = c.tls[d].skip(data)
 		if data == nil {
 			return
 		}
+		seq += uint32(n - len(data))
 		// Clear text again after TLS (CCC): parse from here on.
 		c.h.cleartextAgain()
 		c.tls[d].clear = true
@@ -118,8 +134,15 @@ func (c *conversation) feed(fromClient bool, data []byte, at time.Time) {
 	carried := c.split[d].Buffered() > 0
 	startAt := !carried || c.carryAtStart[d]
 	first := true
+	pos := 0 // raw offset in data where the next line begins
 	c.split[d].Feed(data, func(line []byte, f ftp.LineFlags) {
 		c.lineWire = WireInfo{AtSegmentStart: first && startAt, OneSegment: !(first && carried), LFOnly: f&ftp.FlagLFOnly != 0}
+		if first && carried {
+			c.linePos = c.carryPos[d]
+		} else {
+			c.linePos = linePos{at: at, seq: seq + uint32(pos), ack: ack}
+		}
+		pos = c.split[d].LineEnd()
 		first = false
 		if fromClient {
 			c.clientLine(line, f)
@@ -128,6 +151,9 @@ func (c *conversation) feed(fromClient bool, data []byte, at time.Time) {
 		}
 	})
 	c.carryAtStart[d] = first && startAt
+	if pos < len(data) && !(first && carried) {
+		c.carryPos[d] = linePos{at: at, seq: seq + uint32(pos), ack: ack}
+	}
 }
 
 // gap tells the conversation that bytes of one direction were lost.
@@ -141,7 +167,9 @@ func (c *conversation) gap(fromClient bool) {
 
 // flush hands over half lines left at the end of the stream.
 func (c *conversation) flush() {
+	c.linePos = c.carryPos[0]
 	c.split[0].Flush(func(line []byte, f ftp.LineFlags) { c.clientLine(line, f) })
+	c.linePos = c.carryPos[1]
 	c.split[1].Flush(func(line []byte, f ftp.LineFlags) { c.serverLine(line, f) })
 }
 
@@ -151,6 +179,7 @@ func (c *conversation) clientLine(line []byte, f ftp.LineFlags) {
 	if len(line) == 0 {
 		return
 	}
+	c.h.controlLine(true, line, c.linePos, false)
 	cmd, ok := ftp.ParseCommand(line)
 	if !ok {
 		c.h.invalidCommand(line)
@@ -158,11 +187,6 @@ func (c *conversation) clientLine(line []byte, f ftp.LineFlags) {
 	}
 	c.h.command(cmd)
 	now := c.lineTime
-	text := cmd.Verb
-	if cmd.Arg != "" && cmd.Verb != "PASS" {
-		text += " " + cmd.Arg
-	}
-	c.h.controlLine(true, text, now)
 	pc := pendingCmd{verb: cmd.Verb, arg: cmd.Arg, time: now}
 	switch cmd.Verb {
 	case "PASS":
@@ -193,7 +217,11 @@ func (c *conversation) clientLine(line []byte, f ftp.LineFlags) {
 // serverLine handles one reply line.
 func (c *conversation) serverLine(line []byte, f ftp.LineFlags) {
 	c.h.lineQuirks(f, false)
+	if len(line) > 0 {
+		c.h.controlLine(false, line, c.linePos, c.replyOpen)
+	}
 	r, done, err := c.replies.Line(line)
+	c.replyOpen = err == nil && !done
 	if err != nil {
 		if len(line) > 0 {
 			c.h.invalidReply(err)
@@ -217,9 +245,6 @@ func (c *conversation) reply(r ftp.Reply) {
 	c.nReplies++
 	now := c.lineTime
 	rep := Reply{Time: now, Code: r.Code, Text: clip(r.Text(), 512)}
-	if len(r.Lines) > 0 {
-		c.h.controlLine(false, r.Lines[0], now)
-	}
 	if r.Code == 220 && !c.greeted && c.nReplies == 1 {
 		// The greeting, also when a pipelining client sent USER before it.
 		c.greeted = true

@@ -31,7 +31,7 @@ func (e *eventLog) invalidCommand(line []byte)          { e.ev("invalid-command 
 func (e *eventLog) invalidReply(err error)              { e.ev("invalid-reply") }
 func (e *eventLog) brokenMultiline()                    { e.ev("broken") }
 func (e *eventLog) command(cmd ftp.Command)             { e.ev("cmd %s", cmd.Verb) }
-func (e *eventLog) controlLine(bool, string, time.Time) {}
+func (e *eventLog) controlLine(bool, []byte, linePos, bool) {}
 func (e *eventLog) negotiate(cmd ftp.Command, _ time.Time, w WireInfo) *transfer {
 	x := e.handle()
 	e.ev("negotiate#%d %s", x.rec.ID, cmd.Verb)
@@ -102,7 +102,7 @@ func TestConversationEvents(t *testing.T) {
 				if tc.gap && i == len(tc.lines)-1 {
 					c.gap(false)
 				}
-				c.feed(l.client, []byte(l.text), time.Time{})
+				c.feed(l.client, []byte(l.text), time.Time{}, 0, segAck{})
 			}
 			if got := log.b.String(); got != tc.want {
 				t.Errorf("events\n got %s\nwant %s", got, tc.want)

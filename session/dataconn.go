@@ -172,9 +172,22 @@ func (t *Tracker) claimUnclaimed(x *transfer) {
 	t.unclaimed = kept
 }
 
-// unclaimedOn returns the unclaimed connection tracked on k's 4-tuple, if
-// any, and forgets it: its packets belong to something else (a control
-// connection recognised by its content).
+// noteUnmatched records on s a connection attempt between its hosts that
+// matched no negotiation.
+func (s *session) noteUnmatched(c *dataConn) {
+	if c.rec.SYNs == 0 || len(s.rec.UnmatchedSYNs) >= MaxUnmatchedSYNs {
+		return
+	}
+	for _, y := range s.rec.UnmatchedSYNs {
+		if y.Src == c.key.src && y.Dst == c.key.dst && y.Time.Equal(c.rec.FirstSYN) {
+			return
+		}
+	}
+	s.rec.UnmatchedSYNs = append(s.rec.UnmatchedSYNs, SYNInfo{Time: c.rec.FirstSYN, Src: c.key.src, Dst: c.key.dst})
+}
+
+// dropUnclaimed forgets the unclaimed connection c: its packets belong to
+// something else (a control connection recognised by its content).
 func (t *Tracker) dropUnclaimed(c *dataConn) {
 	if i := slices.Index(t.unclaimed, c); i >= 0 {
 		t.unclaimed = slices.Delete(t.unclaimed, i, i+1)
@@ -189,6 +202,9 @@ func (t *Tracker) expireUnclaimed() {
 	kept := t.unclaimed[:0]
 	for _, c := range t.unclaimed {
 		if len(c.owners) == 0 && t.now.Sub(c.rec.LastSeen) > t.cfg.UnclaimedTTL {
+			if l := t.pairs[pairKey(c.key.src.Addr(), c.key.dst.Addr())]; len(l) > 0 {
+				l[len(l)-1].noteUnmatched(c)
+			}
 			t.clearFlow(c.key, nil, c)
 			continue
 		}

@@ -134,6 +134,14 @@ func (t *Tracker) endSession(s *session, how CloseReason) {
 		s.rec.End = s.lastSeen
 	}
 	s.conv.flush()
+	if len(t.unclaimed) > 0 {
+		pk := pairKey(s.key.src.Addr(), s.key.dst.Addr())
+		for _, c := range t.unclaimed {
+			if len(c.owners) == 0 && pairKey(c.key.src.Addr(), c.key.dst.Addr()) == pk {
+				s.noteUnmatched(c)
+			}
+		}
+	}
 	t.decideBlocked(s, how)
 	if how == ClosedIdle && len(t.idled) < t.cfg.MaxSessions && s.established() {
 		t.idled[s.key.canon()] = s.key

@@ -225,6 +225,11 @@ type Session struct {
 	// unless ShowPasswords.
 	Events        []ControlEvent
 	EventsOmitted int
+	// UnmatchedSYNs are connection attempts between the session's hosts
+	// that matched no negotiation (at most MaxUnmatchedSYNs): a data
+	// connection to an endpoint nobody advertised, e.g. after a NAT
+	// rewrote the advertisement wrongly.
+	UnmatchedSYNs []SYNInfo
 	// Verdict and Reason are set for a blocked control connection (its SYNs
 	// went unanswered, or were answered by RST or ICMP): Dropped, Reset or
 	// Unreachable, with the evidence. Empty for a session that got going.
@@ -232,14 +237,37 @@ type Session struct {
 	Reason  string
 }
 
-// ControlEvent is one control line of a session.
+// ControlEvent is one control line of a session, as it was on the wire
+// (Telnet bytes removed, PASS's argument masked unless ShowPasswords).
 type ControlEvent struct {
 	Time       time.Time
 	FromClient bool
-	// Line is the command (verb and argument) or the reply's first line
-	// (with its code).
-	Line string
+	Line       string
+	// Continued says the line continues a multi-line reply.
+	Continued bool
+	// Seq is the TCP sequence number of the line's first byte; Ack (when
+	// HasAck) the acknowledgment number of the segment it began in: where
+	// a NAT that rewrites the line must adjust the stream.
+	Seq, Ack uint32
+	HasAck   bool
+	// Endpoint is the endpoint the line announced (a PORT, EPRT or LPRT
+	// command, or the last line of a 227/228/229 reply), when valid;
+	// EndpointImplicit says a 229 gave only the port (the address is the
+	// server's); EndpointBad that the line should have carried one but it
+	// could not be parsed.
+	Endpoint         netip.AddrPort
+	EndpointImplicit bool
+	EndpointBad      bool
 }
+
+// SYNInfo is one connection attempt: its first SYN's time and endpoints.
+type SYNInfo struct {
+	Time     time.Time
+	Src, Dst netip.AddrPort
+}
+
+// MaxUnmatchedSYNs bounds Session.UnmatchedSYNs.
+const MaxUnmatchedSYNs = 32
 
 // MaxTTLs bounds the distinct TTLs kept per side of a session.
 const MaxTTLs = 4

@@ -21,8 +21,10 @@ import "time"
 // from the client, 1: from the server).
 type streamConsumer interface {
 	// streamData delivers the next bytes of direction dir, which became
-	// available at capture time at. b is valid only during the call.
-	streamData(dir int, b []byte, at time.Time)
+	// available at capture time at; seq is the TCP sequence number of b[0]
+	// and ack the acknowledgment of the segment that carried it. b is
+	// valid only during the call.
+	streamData(dir int, b []byte, at time.Time, seq uint32, ack segAck)
 	// streamGap reports n bytes of direction dir missing from the capture.
 	streamGap(dir int, n int)
 }
@@ -34,6 +36,13 @@ const (
 	maxQueuedSegments = 16
 	maxQueuedTotal    = 4096
 )
+
+// segAck is the acknowledgment number of a segment (valid with ok: the
+// ACK flag was set).
+type segAck struct {
+	n  uint32
+	ok bool
+}
 
 // segmentPool is the queue budget shared by the reassemblers of a tracker
 // and the list of those that hold queued segments.
@@ -62,6 +71,7 @@ type halfStream struct {
 // queuedSegment is a copy of a segment that arrived ahead of its stream.
 type queuedSegment struct {
 	seq  uint32
+	ack  segAck
 	data []byte
 	seen time.Time // capture time of its arrival
 }
@@ -69,7 +79,7 @@ type queuedSegment struct {
 // segment takes a segment of direction d: its sequence number, payload and
 // SYN flag, captured at time at. It reports whether the direction started
 // with this segment's data, without a SYN (the capture began mid-stream).
-func (r *reassembler) segment(d int, seq uint32, data []byte, syn bool, at time.Time) (midStream bool) {
+func (r *reassembler) segment(d int, seq uint32, ack segAck, data []byte, syn bool, at time.Time) (midStream bool) {
 	h := &r.dirs[d]
 	if syn {
 		if !h.data {
@@ -87,10 +97,10 @@ func (r *reassembler) segment(d int, seq uint32, data []byte, syn bool, at time.
 	}
 	h.data = true
 	if seqAfter(seq, h.next) {
-		r.enqueue(d, seq, data, at)
+		r.enqueue(d, seq, ack, data, at)
 		return midStream
 	}
-	r.deliverNew(d, seq, data, at)
+	r.deliverNew(d, seq, ack, data, at)
 	r.drain(d, at)
 	return midStream
 }
@@ -98,15 +108,16 @@ func (r *reassembler) segment(d int, seq uint32, data []byte, syn bool, at time.
 // deliverNew delivers the bytes of a segment that starts at seq, at or
 // before the next byte of direction d, which the stream has not delivered
 // yet (none for a retransmission or a keep-alive); they arrived at time at.
-func (r *reassembler) deliverNew(d int, seq uint32, data []byte, at time.Time) {
+func (r *reassembler) deliverNew(d int, seq uint32, ack segAck, data []byte, at time.Time) {
 	h := &r.dirs[d]
 	old := int64(h.next - seq) // bytes already delivered
 	if int64(len(data)) <= old {
 		return
 	}
 	b := data[old:]
+	start := h.next
 	h.next += uint32(len(b))
-	r.out.streamData(d, b, at)
+	r.out.streamData(d, b, at, start, ack)
 }
 
 // drain delivers the queued segments of direction d that the stream has
@@ -123,7 +134,7 @@ func (r *reassembler) drain(d int, at time.Time) {
 		if when.IsZero() {
 			when = q.seen
 		}
-		r.deliverNew(d, q.seq, q.data, when)
+		r.deliverNew(d, q.seq, q.ack, q.data, when)
 	}
 	if len(h.queue) == 0 {
 		h.queue = nil
@@ -133,7 +144,7 @@ func (r *reassembler) drain(d int, at time.Time) {
 // enqueue keeps a copy of a segment that arrived ahead of direction d's
 // stream, in sequence order. When the direction's or the pool's queue is
 // full, the direction skips to its queued data first.
-func (r *reassembler) enqueue(d int, seq uint32, data []byte, seen time.Time) {
+func (r *reassembler) enqueue(d int, seq uint32, ack segAck, data []byte, seen time.Time) {
 	h := &r.dirs[d]
 	if h.queuedCopy(seq, len(data)) {
 		return // a retransmission of a queued segment
@@ -142,20 +153,20 @@ func (r *reassembler) enqueue(d int, seq uint32, data []byte, seen time.Time) {
 		r.flushQueue(d, time.Time{}, true)
 		switch {
 		case !seqAfter(seq, h.next):
-			r.deliverNew(d, seq, data, seen)
+			r.deliverNew(d, seq, ack, data, seen)
 			return
 		case r.pool.queued >= maxQueuedTotal:
 			// Other streams hold the whole budget: skip to this segment.
 			r.out.streamGap(d, int(seq-h.next))
 			h.next = seq
-			r.deliverNew(d, seq, data, seen)
+			r.deliverNew(d, seq, ack, data, seen)
 			return
 		}
 	}
 	i := h.insertAt(seq)
 	h.queue = append(h.queue, queuedSegment{})
 	copy(h.queue[i+1:], h.queue[i:])
-	h.queue[i] = queuedSegment{seq: seq, data: append([]byte(nil), data...), seen: seen}
+	h.queue[i] = queuedSegment{seq: seq, ack: ack, data: append([]byte(nil), data...), seen: seen}
 	r.pool.queued++
 	if !r.waiting {
 		r.waiting = true

@@ -127,8 +127,10 @@ func (s *session) negotiate(cmd ftp.Command, now time.Time, wire WireInfo) *tran
 		x.flag(FlagBadArgument)
 		s.flag(FlagBadArgument)
 		s.anomaly("%s: %v", cmd.Verb, err)
+		s.markEndpoint(true, netip.AddrPort{}, false, true)
 		return x
 	}
+	s.markEndpoint(true, ep, false, false)
 	x.wire = wire
 	x.rec.Wire = &x.wire
 	x.setEndpoint(ep)
@@ -208,6 +210,7 @@ func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply, wire WireInf
 	var ep netip.AddrPort
 	var notes ftp.Notes
 	var err error
+	implicit := false
 	switch r.Code {
 	case 227:
 		ep, notes, err = ftp.Parse227(text)
@@ -220,6 +223,7 @@ func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply, wire WireInf
 		port, addr, notes, err = ftp.Parse229(text)
 		if err == nil {
 			if !addr.IsValid() {
+				implicit = true
 				addr = s.key.dst.Addr()
 			}
 			ep = netip.AddrPortFrom(addr, port)
@@ -243,8 +247,10 @@ func (s *session) passiveReply(x *transfer, r ftp.Reply, rep Reply, wire WireInf
 		x.flag(FlagBadReply)
 		s.flag(FlagBadReply)
 		s.anomaly("%d reply: %v", r.Code, err)
+		s.markEndpoint(false, netip.AddrPort{}, false, true)
 		return
 	}
+	s.markEndpoint(false, ep, implicit, false)
 	x.setEndpoint(ep)
 }
 

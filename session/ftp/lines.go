@@ -73,6 +73,7 @@ type LineSplitter struct {
 	flags   LineFlags // flags collected for the current line
 	tel     uint8     // Telnet state
 	cr      bool      // a CR is pending (not yet known to be part of CRLF)
+	end     int       // see LineEnd
 	afterGp bool      // the next emitted line gets FlagAfterGap
 }
 
@@ -95,6 +96,7 @@ func (s *LineSplitter) Feed(b []byte, emit func(line []byte, f LineFlags)) {
 	if s.max <= 0 {
 		s.max = DefaultMaxLine
 	}
+	all := len(b)
 	for len(b) > 0 {
 		// Fast path: copy a run of ordinary bytes at once.
 		if s.tel == telNone && !s.cr {
@@ -134,6 +136,7 @@ func (s *LineSplitter) Feed(b []byte, emit func(line []byte, f LineFlags)) {
 			} else {
 				f |= FlagLFOnly
 			}
+			s.end = all - len(b)
 			s.emitLine(emit, f)
 		case '\r':
 			if s.cr {
@@ -147,6 +150,11 @@ func (s *LineSplitter) Feed(b []byte, emit func(line []byte, f LineFlags)) {
 		}
 	}
 }
+
+// LineEnd, called by an emit function during Feed, returns how many bytes
+// of Feed's b the splitter had consumed when it emitted the line: up to
+// and including the line's terminator. The next line starts there.
+func (s *LineSplitter) LineEnd() int { return s.end }
 
 // appendRun appends printable bytes (no CR pending, no Telnet state).
 func (s *LineSplitter) appendRun(r []byte) {

@@ -183,3 +183,20 @@ func TestPlainRun(t *testing.T) {
 		}
 	}
 }
+
+// TestLineEnd: during emit, LineEnd is the raw offset after the line's
+// terminator, Telnet bytes and CRs included.
+func TestLineEnd(t *testing.T) {
+	var s LineSplitter
+	in := []byte("USER a\r\nNO\xff\xfbxOP\r\nPW")
+	var ends []int
+	s.Feed(in, func(line []byte, f LineFlags) { ends = append(ends, s.LineEnd()) })
+	if len(ends) != 2 || ends[0] != 8 || ends[1] != 17 {
+		t.Errorf("ends %v, want [8 17]", ends)
+	}
+	ends = nil
+	s.Feed([]byte("D\nX"), func(line []byte, f LineFlags) { ends = append(ends, s.LineEnd()) })
+	if len(ends) != 1 || ends[0] != 2 {
+		t.Errorf("ends %v, want [2]", ends)
+	}
+}
