@@ -27,10 +27,10 @@ func (e *eventLog) lineQuirks(f ftp.LineFlags, client bool) {
 		e.ev("quirks %v", f.Strings())
 	}
 }
-func (e *eventLog) invalidCommand(line []byte)          { e.ev("invalid-command %q", line) }
-func (e *eventLog) invalidReply(err error)              { e.ev("invalid-reply") }
-func (e *eventLog) brokenMultiline()                    { e.ev("broken") }
-func (e *eventLog) command(cmd ftp.Command)             { e.ev("cmd %s", cmd.Verb) }
+func (e *eventLog) invalidCommand(line []byte)              { e.ev("invalid-command %q", line) }
+func (e *eventLog) invalidReply(err error)                  { e.ev("invalid-reply") }
+func (e *eventLog) brokenMultiline()                        { e.ev("broken") }
+func (e *eventLog) command(cmd ftp.Command)                 { e.ev("cmd %s", cmd.Verb) }
 func (e *eventLog) controlLine(bool, []byte, linePos, bool) {}
 func (e *eventLog) negotiate(cmd ftp.Command, _ time.Time, w WireInfo) *transfer {
 	x := e.handle()

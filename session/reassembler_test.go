@@ -13,7 +13,7 @@ type consumerLog struct{ b strings.Builder }
 func (c *consumerLog) streamData(dir int, b []byte, _ time.Time, seq uint32, _ segAck) {
 	fmt.Fprintf(&c.b, "%d:%s@%d|", dir, b, seq)
 }
-func (c *consumerLog) streamGap(dir int, n int)                  { fmt.Fprintf(&c.b, "%d:gap%d|", dir, n) }
+func (c *consumerLog) streamGap(dir int, n int) { fmt.Fprintf(&c.b, "%d:gap%d|", dir, n) }
 
 // TestReassemblerAlone drives the reassembler without a tracker or FTP.
 func TestReassemblerAlone(t *testing.T) {
