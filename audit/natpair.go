@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/ftpsniff/ftpsniff/session/ftp"
 )
 
 // NATVerdict is the outcome of comparing one negotiation across a NAT.
@@ -189,12 +187,23 @@ type natScore struct {
 // matchSessions pairs control connections greedily by score, then by
 // closeness to the median clock offset.
 func matchSessions(ins, outs []*NATConn, maxSkew time.Duration) ([][2]*NATConn, time.Duration) {
+	// Candidates share the client or the server endpoint (a NAT changes
+	// one side): found through an index, not by trying every pair.
+	byServer := map[netip.AddrPort][]*NATConn{}
+	byClient := map[netip.AddrPort][]*NATConn{}
+	for _, b := range outs {
+		byServer[b.Server] = append(byServer[b.Server], b)
+		byClient[b.Client] = append(byClient[b.Client], b)
+	}
 	var cands []natScore
 	for _, a := range ins {
-		for _, b := range outs {
-			if a.Server != b.Server && a.Client != b.Client {
-				continue
+		near := byServer[a.Server]
+		for _, b := range byClient[a.Client] {
+			if b.Server != a.Server {
+				near = append(near[:len(near):len(near)], b)
 			}
+		}
+		for _, b := range near {
 			if len(a.Lines) == 0 || len(b.Lines) == 0 {
 				continue
 			}
@@ -315,37 +324,20 @@ func isNATNeg(l NATLine) (string, bool) {
 	return "", false
 }
 
-// natEndpoint parses the advertised endpoint of a negotiation line; for a
-// 229 without an address the sender's control address is used (implicit
-// is then true).
+// natEndpoint is the advertised endpoint of a negotiation line, as the
+// tracker parsed it; for a 229 without an address the server's control
+// address (implicit is then true).
 func natEndpoint(l NATLine, c *NATConn) (ap netip.AddrPort, implicit bool, err error) {
-	switch l.key {
-	case "C:PORT", "C:EPRT":
-		cmd, _ := ftp.ParseCommand([]byte(l.Text))
-		if cmd.Verb == "PORT" {
-			ap, _, err = ftp.ParsePORT(cmd.Arg)
-		} else {
-			ap, _, err = ftp.ParseEPRT(cmd.Arg)
-		}
-	case "S:227":
-		ap, _, err = ftp.Parse227(l.Text)
-	case "S:229":
-		var port uint16
-		var a netip.Addr
-		port, a, _, err = ftp.Parse229(l.Text)
-		if err == nil {
-			if !a.IsValid() {
-				a, implicit = c.Server.Addr(), true
-			}
-			ap = netip.AddrPortFrom(a, port)
-		}
-	default:
-		err = fmt.Errorf("%q is not a negotiation", l.Text)
+	if _, ok := isNATNeg(l); !ok {
+		return netip.AddrPort{}, false, fmt.Errorf("%q is not a negotiation", l.Text)
 	}
-	if err != nil {
-		return netip.AddrPort{}, false, fmt.Errorf("parsing %q: %w", l.Text, err)
+	switch {
+	case l.Bad || l.Endpoint.Port() == 0 && !l.Endpoint.IsValid():
+		return netip.AddrPort{}, false, fmt.Errorf("parsing %q: no valid endpoint", l.Text)
+	case l.Implicit:
+		return netip.AddrPortFrom(c.Server.Addr(), l.Endpoint.Port()), true, nil
 	}
-	return ap, implicit, nil
+	return l.Endpoint, false, nil
 }
 
 func sessOf(c *NATConn) *NATSession { return &NATSession{Client: c.Client, Server: c.Server} }
@@ -526,9 +518,10 @@ func checkData(p *NATPair, ci, co *NATConn, ei, eo netip.AddrPort, li, lo NATLin
 // firstSYN is the first SYN from connector to sender (or to the advertised
 // address) within window after t.
 func firstSYN(s *NATSide, connector, sender, adv netip.Addr, t time.Time, window time.Duration) (NATSYN, bool) {
-	for _, y := range s.SYNs {
-		if y.Time.Before(t) || y.Time.Sub(t) > window {
-			continue
+	i := sort.Search(len(s.SYNs), func(i int) bool { return !s.SYNs[i].Time.Before(t) })
+	for _, y := range s.SYNs[i:] {
+		if y.Time.Sub(t) > window {
+			break
 		}
 		if y.Src.Addr() == connector && (y.Dst.Addr() == sender || y.Dst.Addr() == adv) {
 			return y, true

@@ -3,6 +3,8 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"math/rand"
 	"net/netip"
 	"os"
@@ -12,8 +14,44 @@ import (
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/decode"
+	"github.com/ftpsniff/ftpsniff/session"
+	"github.com/ftpsniff/ftpsniff/session/ftp"
 	"github.com/ftpsniff/ftpsniff/synth"
 )
+
+// natSink hands a tracker's records to a NATCollector.
+type natSink struct{ c *NATCollector }
+
+func (n natSink) Transfer(t *session.Transfer) { _ = n.c.Transfer(t) }
+func (n natSink) Session(s *session.Session)   { _ = n.c.Session(s) }
+
+// readNATSide runs the tracker over src as the CLI does and returns the
+// NAT side gathered from its records.
+func readNATSide(name string, src decode.Source) *NATSide {
+	cfg := session.DefaultConfig()
+	cfg.ControlEvents = NATLinesPerSession
+	col := NewNATCollector(name)
+	tr := session.NewTracker(cfg, natSink{col})
+	var p decode.Packet
+	for {
+		p.Reset()
+		err := src.Next(&p)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var ie *decode.InputError
+			if errors.As(err, &ie) {
+				continue
+			}
+			break
+		}
+		tr.Packet(&p)
+	}
+	sum := tr.Close()
+	_ = col.Close(&sum)
+	return col.Side()
+}
 
 func natSideOf(t *testing.T, name string, c *synth.Capture) *NATSide {
 	t.Helper()
@@ -26,11 +64,7 @@ func natSideOf(t *testing.T, name string, c *synth.Capture) *NATSide {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	s, err := ReadNATSide(name, src, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return readNATSide(name, src)
 }
 
 // TestNATPairCases runs every synthetic NAT pair through the comparison.
@@ -65,11 +99,42 @@ func TestNATPairCases(t *testing.T) {
 	}
 }
 
+// parseLineEndpoint parses a negotiation line's endpoint as the tracker
+// does (a 229 without an address gives only the port).
+func parseLineEndpoint(l NATLine) (ap netip.AddrPort, implicit, bad bool) {
+	var err error
+	switch l.key {
+	case "C:PORT", "C:EPRT":
+		cmd, _ := ftp.ParseCommand([]byte(l.Text))
+		if cmd.Verb == "PORT" {
+			ap, _, err = ftp.ParsePORT(cmd.Arg)
+		} else {
+			ap, _, err = ftp.ParseEPRT(cmd.Arg)
+		}
+	case "S:227":
+		ap, _, err = ftp.Parse227(l.Text)
+	case "S:229":
+		var port uint16
+		var a netip.Addr
+		port, a, _, err = ftp.Parse229(l.Text)
+		implicit = err == nil && !a.IsValid()
+		ap = netip.AddrPortFrom(a, port)
+	default:
+		return netip.AddrPort{}, false, false
+	}
+	if err != nil {
+		return netip.AddrPort{}, false, true
+	}
+	return ap, implicit, false
+}
+
 func natLines(fromClient bool, t0 time.Time, seq uint32, texts ...string) []NATLine {
 	var out []NATLine
 	for i, s := range texts {
-		out = append(out, NATLine{FromClient: fromClient, Text: s, Time: t0.Add(time.Duration(i) * time.Second),
-			Seq: seq, key: natKey(fromClient, s)})
+		l := NATLine{FromClient: fromClient, Text: s, Time: t0.Add(time.Duration(i) * time.Second),
+			Seq: seq, key: natKey(fromClient, s)}
+		l.Endpoint, l.Implicit, l.Bad = parseLineEndpoint(l)
+		out = append(out, l)
 		seq += uint32(len(s) + 2)
 	}
 	return out
@@ -214,11 +279,12 @@ func TestJudgeNeg(t *testing.T) {
 
 func readPcap(t *testing.T, name string) *NATSide {
 	t.Helper()
-	s, err := ReadNATFile(filepath.Join("..", "testdata", "pcaps", name), nil)
+	src, err := decode.OpenFiles([]string{filepath.Join("..", "testdata", "pcaps", name)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	defer src.Close()
+	return readNATSide(name, src)
 }
 
 // TestNATPairUnrelated: captures of different traffic match nothing.
@@ -275,11 +341,8 @@ func TestNATPairGarbage(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		side, err := ReadNATSide("garbage", src, nil)
+		side := readNATSide("garbage", src)
 		src.Close()
-		if err != nil {
-			continue
-		}
 		rep := CompareNAT(ok, side, DefaultNATPairConfig())
 		if _, err := json.Marshal(rep); err != nil {
 			t.Fatal(err)
@@ -304,7 +367,8 @@ func TestNATPairMatches(t *testing.T) {
 }
 
 // TestReadNATSideReassembly: a line split over segments, retransmitted and
-// reordered is one line at the sequence number of its first byte.
+// reordered is one line at the sequence number of its first byte (the
+// tracker's reassembly and line positions, through its records).
 func TestReadNATSideReassembly(t *testing.T) {
 	c := synth.New(synth.Options{Seed: 7})
 	f := c.FTP(netip.MustParseAddrPort("10.1.0.5:40001"), netip.MustParseAddrPort("192.0.2.21:21"))
@@ -326,5 +390,26 @@ func TestReadNATSideReassembly(t *testing.T) {
 	want := []string{"220 hi", "PORT 10,1,0,5,156,164", "200 ok"}
 	if !slices.Equal(got, want) {
 		t.Errorf("lines %q, want %q", got, want)
+	}
+}
+
+// TestNATCollectorBound: the lines kept over all sessions are bounded; the
+// sessions beyond the bound are left out and said so.
+func TestNATCollectorBound(t *testing.T) {
+	col := NewNATCollector("big")
+	col.MaxLines = 10
+	t0 := time.Unix(1e9, 0)
+	for i := range 5 {
+		s := &session.Session{ID: uint64(i + 1), Client: netip.MustParseAddrPort("10.1.0.5:4000"), Server: netip.MustParseAddrPort("192.0.2.21:21"), Start: t0}
+		for j := range 4 {
+			s.Events = append(s.Events, session.ControlEvent{Time: t0.Add(time.Duration(j) * time.Second), FromClient: j%2 == 0, Line: "NOOP"})
+		}
+		if err := col.Session(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	side := col.Side()
+	if len(side.Conns) != 2 || len(side.Damaged) != 1 {
+		t.Errorf("%d sessions kept, notes %v; want 2 and one note", len(side.Conns), side.Damaged)
 	}
 }

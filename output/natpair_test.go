@@ -3,20 +3,47 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ftpsniff/ftpsniff/audit"
+	"github.com/ftpsniff/ftpsniff/decode"
+	"github.com/ftpsniff/ftpsniff/session"
 )
 
+// natSink hands a tracker's records to an audit.NATCollector.
+type natSink struct{ c *audit.NATCollector }
+
+func (n natSink) Transfer(t *session.Transfer) { _ = n.c.Transfer(t) }
+func (n natSink) Session(s *session.Session)   { _ = n.c.Session(s) }
+
+// readNAT analyses a bundled capture as the CLI's --nat-pair does.
 func readNAT(t *testing.T, name string) *audit.NATSide {
 	t.Helper()
-	s, err := audit.ReadNATFile(filepath.Join("..", "testdata", "pcaps", name), nil)
+	src, err := decode.OpenFiles([]string{filepath.Join("..", "testdata", "pcaps", name)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	defer src.Close()
+	cfg := session.DefaultConfig()
+	cfg.ControlEvents = audit.NATLinesPerSession
+	col := audit.NewNATCollector(name)
+	tr := session.NewTracker(cfg, natSink{col})
+	var p decode.Packet
+	for {
+		p.Reset()
+		if err := src.Next(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		tr.Packet(&p)
+	}
+	sum := tr.Close()
+	_ = col.Close(&sum)
+	return col.Side()
 }
 
 func TestNATPairJSON(t *testing.T) {

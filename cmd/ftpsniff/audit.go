@@ -278,16 +278,16 @@ func runNATPair(o *auditOptions, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usage("%v", err)
 	}
-	extra, err := parsePortList("ports", o.analysis.ports)
-	if err != nil {
+	run := ftpsniff.DefaultConfig()
+	if err := o.analysis.apply(&run); err != nil {
 		return usage("%v", err)
 	}
 	cfg := audit.DefaultNATPairConfig()
-	cfg.ControlPorts = append(cfg.ControlPorts, extra...)
+	cfg.ControlPorts = run.Session.ControlPorts
 	var sides [2]*audit.NATSide
 	damaged := false
 	for i, name := range args {
-		s, err := audit.ReadNATFile(name, cfg.ControlPorts)
+		s, err := readNATSide(context.Background(), name, run)
 		if err != nil {
 			fmt.Fprintf(stderr, "ftpsniff audit: %v\n", err)
 			return exitInput
