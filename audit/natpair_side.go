@@ -29,9 +29,11 @@ type NATSide struct {
 	Conns []*NATConn
 	// SYNs are the connection attempts, in time order.
 	SYNs []NATSYN
-	// Damaged lists read errors after which part of the capture was lost,
-	// and sessions left out by the memory bound.
+	// Damaged lists read errors after which part of the capture was lost.
 	Damaged []error
+	// Notes say what the comparison leaves out (sessions beyond the
+	// memory bound).
+	Notes []string
 }
 
 // NATConn is one FTP control connection seen in a capture.
@@ -107,11 +109,7 @@ func (c *NATCollector) Session(s *session.Session) error {
 	if s.Verdict != "" || len(s.Events) == 0 {
 		return nil
 	}
-	max := c.MaxLines
-	if max <= 0 {
-		max = DefaultNATMaxLines
-	}
-	if c.lines+len(s.Events) > max {
+	if c.lines+len(s.Events) > c.maxLines() {
 		c.skipped++
 		return nil
 	}
@@ -128,6 +126,14 @@ func (c *NATCollector) Session(s *session.Session) error {
 	return nil
 }
 
+// maxLines is MaxLines or its default.
+func (c *NATCollector) maxLines() int {
+	if c.MaxLines <= 0 {
+		return DefaultNATMaxLines
+	}
+	return c.MaxLines
+}
+
 // Close notes the run's input errors.
 func (c *NATCollector) Close(sum *session.Summary) error {
 	for _, e := range sum.InputErrors {
@@ -141,7 +147,7 @@ func (c *NATCollector) Close(sum *session.Summary) error {
 func (c *NATCollector) Side() *NATSide {
 	s := &c.side
 	if c.skipped > 0 {
-		s.Damaged = append(s.Damaged, fmt.Errorf("%s: %d control sessions left out of the comparison (more than %d control lines in all)", s.File, c.skipped, c.MaxLines))
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: %d control sessions left out of the comparison (more than %d control lines in all)", s.File, c.skipped, c.maxLines()))
 		c.skipped = 0
 	}
 	sort.SliceStable(s.Conns, func(i, j int) bool { return s.Conns[i].First.Before(s.Conns[j].First) })

@@ -409,7 +409,7 @@ func TestNATCollectorBound(t *testing.T) {
 		}
 	}
 	side := col.Side()
-	if len(side.Conns) != 2 || len(side.Damaged) != 1 {
-		t.Errorf("%d sessions kept, notes %v; want 2 and one note", len(side.Conns), side.Damaged)
+	if len(side.Conns) != 2 || len(side.Notes) != 1 || len(side.Damaged) != 0 {
+		t.Errorf("%d sessions kept, notes %v; want 2 and one note", len(side.Conns), side.Notes)
 	}
 }

@@ -296,6 +296,9 @@ func runNATPair(o *auditOptions, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "ftpsniff audit: %v\n", e)
 			damaged = true
 		}
+		for _, n := range s.Notes {
+			fmt.Fprintf(stderr, "ftpsniff audit: %s\n", n)
+		}
 		sides[i] = s
 	}
 	rep := audit.CompareNAT(sides[0], sides[1], cfg)
