@@ -317,3 +317,18 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("tls %d notes %v", s.TLSSessions, s.Notes)
 	}
 }
+
+// TestControlFindingPlace: the ICMP error's sender places the firewall of a
+// blocked control connection.
+func TestControlFindingPlace(t *testing.T) {
+	s := &session.Session{ID: 1, Client: ap("198.51.100.10:40000"), Server: ap("203.0.113.20:21"), Verdict: session.Unreachable,
+		Reason: "SYN to the control port answered by ICMP"}
+	s.ControlICMP = &session.ICMPInfo{From: netip.MustParseAddr("203.0.113.20"), Type: 3, Code: 13, TTL: 63}
+	if f := controlFinding(s); f == nil || f.Firewall == nil || f.Firewall.Place != PlaceServerHost {
+		t.Fatalf("from the server: %+v", f)
+	}
+	s.ControlICMP.From = netip.MustParseAddr("198.51.100.1")
+	if f := controlFinding(s); f.Firewall.Place != PlaceRouter {
+		t.Fatalf("from a router: %+v", f.Firewall)
+	}
+}

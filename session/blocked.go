@@ -63,6 +63,7 @@ func (t *Tracker) decideBlocked(s *session, how CloseReason) {
 		s.flag(FlagOneSided)
 	}
 	s.rec.Verdict, s.rec.Reason = v, reason
+	s.rec.ControlRST, s.rec.ControlICMP = s.rst, s.icmp
 	if v.Failed() {
 		s.flag(FlagBlocked)
 		t.sum.Blocked++

@@ -306,6 +306,8 @@ func (s *session) greeting(text string) { s.rec.Greeting = text }
 
 func (s *session) system(text string) { s.rec.System = text }
 
+func (s *session) features(text string) { s.rec.Features = text }
+
 func (s *session) activeReply(x *transfer, r Reply) { x.activeReply(r) }
 
 func (s *session) transferReply(x *transfer, r Reply, final bool) { x.transferReply(r, final) }

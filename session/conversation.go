@@ -38,9 +38,11 @@ type convHandler interface {
 	negotiate(cmd ftp.Command, at time.Time, wire WireInfo) *transfer
 	useNegotiation(cmd ftp.Command, at time.Time) *transfer
 	tooManyPending()
-	// greeting, system: the 220 greeting and the 215 reply to SYST.
+	// greeting, system, features: the 220 greeting, the 215 reply to SYST
+	// and the features the 211 reply to FEAT lists.
 	greeting(text string)
 	system(text string)
+	features(text string)
 	// activeReply, passiveReply and transferReply are the replies to
 	// negotiations and transfer commands (x is nil for a passive reply
 	// whose command was not seen); final says the reply ends the command.
@@ -284,6 +286,13 @@ func (c *conversation) reply(r ftp.Reply) {
 		}
 	case pc.verb == "SYST" && r.Code == 215:
 		c.h.system(clip(firstLineText(r), 200))
+	case pc.verb == "FEAT" && r.Code == 211 && len(r.Lines) > 2:
+		var b strings.Builder
+		for _, l := range r.Lines[1 : len(r.Lines)-1] {
+			b.WriteString(strings.TrimSpace(l))
+			b.WriteByte('\n')
+		}
+		c.h.features(clip(strings.TrimSuffix(b.String(), "\n"), 1024))
 	case pc.verb == "AUTH" && r.Code == 234 && c.authSent:
 		c.tlsOn = true
 		c.h.tlsStarted()

@@ -47,6 +47,7 @@ func (e *eventLog) useNegotiation(cmd ftp.Command, _ time.Time) *transfer {
 func (e *eventLog) tooManyPending()   { e.ev("too-many") }
 func (e *eventLog) greeting(t string) { e.ev("greeting %s", t) }
 func (e *eventLog) system(t string)   { e.ev("system %s", t) }
+func (e *eventLog) features(t string) { e.ev("features %q", t) }
 func (e *eventLog) activeReply(x *transfer, r Reply) {
 	e.ev("active-reply#%d %d", x.rec.ID, r.Code)
 }
@@ -91,6 +92,7 @@ func TestConversationEvents(t *testing.T) {
 			"cmd NOOP|cmd PASV|negotiate#1 PASV|passive-reply#1 227|"},
 		{"replies lost in a gap", []line{{true, "NOOP\r\n"}, {true, "PASV\r\n"}, {false, "227 Entering Passive Mode (1,2,3,4,5,6).\r\n"}}, true,
 			"cmd NOOP|cmd PASV|negotiate#1 PASV|quirks [after-gap]|lost-replies|passive-reply#1 227|"},
+		{"FEAT", []line{{true, "FEAT\r\n"}, {false, "211-Features:\r\n EPRT\r\n EPSV\r\n211 End\r\n"}}, false, `cmd FEAT|features "EPRT\nEPSV"|`},
 		{"AUTH TLS", []line{{true, "AUTH TLS\r\n"}, {false, "234 go\r\n"}}, false, "cmd AUTH|tls|"},
 		{"PORT refused", []line{{true, "PORT 1,2,3,4,5,6\r\n"}, {false, "500 no\r\n"}}, false, "cmd PORT|negotiate#1 PORT|active-reply#1 500|"},
 	}

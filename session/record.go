@@ -191,9 +191,11 @@ type Session struct {
 	ID             uint64
 	Client, Server netip.AddrPort
 	Start, End     time.Time
-	// Greeting is the server's 220 text; System the 215 reply to SYST.
-	Greeting, System string
-	User             string
+	// Greeting is the server's 220 text; System the 215 reply to SYST;
+	// Features the 211 reply to FEAT, one feature a line (without the
+	// reply's first and last lines).
+	Greeting, System, Features string
+	User                       string
 	// Password is the PASS argument, masked unless configured otherwise.
 	Password string
 	// TLS is set when AUTH TLS/SSL was answered by 234.
@@ -235,6 +237,11 @@ type Session struct {
 	// Unreachable, with the evidence. Empty for a session that got going.
 	Verdict Verdict
 	Reason  string
+	// ControlRST and ControlICMP are the RST and the ICMP error that
+	// answered a blocked control connection's SYN, when seen (with the TTL
+	// and sender that place the firewall).
+	ControlRST  *RSTInfo
+	ControlICMP *ICMPInfo
 }
 
 // ControlEvent is one control line of a session, as it was on the wire
