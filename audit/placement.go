@@ -103,7 +103,7 @@ func hostPlace(m session.Mode) Place {
 func placeFirewall(t *session.Transfer, s *session.Session) *Placement {
 	lt := listenerTTLs(t, s)
 	dist, twice := ttlDistance(lt)
-	if s != nil && s.Flags.Has(session.FlagDuplicateFrames) {
+	if t.Data != nil && t.Data.Duplicates > 0 || s != nil && s.Flags.Has(session.FlagDuplicateFrames) {
 		// Frames captured twice (tcpdump -i any on a router, a SPAN of both
 		// sides): the TTL kept is the first copy's, from before routing.
 		twice = true

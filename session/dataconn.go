@@ -287,6 +287,7 @@ func (t *Tracker) dataPacket(c *dataConn, p *decode.Packet, fromConnector bool) 
 	fl := p.TCP.Flags
 	if c.dup.seen(p, dir) {
 		c.dups++
+		c.rec.Duplicates++
 		t.sum.Quality.DuplicateFrames++
 		t.sum.Flags.Add(FlagDuplicateFrames)
 		for _, x := range c.owners {

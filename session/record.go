@@ -105,6 +105,9 @@ type DataConn struct {
 	FirstSeen, LastSeen time.Time
 	// Closed is set when FIN or RST ended an established connection.
 	Closed bool
+	// Duplicates counts frames of the connection captured twice (SPAN of
+	// both directions, tcpdump -i any on a router), counted once.
+	Duplicates int
 	// ConnectorTTL and ListenerTTL are the IP TTL (hop limit) of the first
 	// non-RST packet seen from each end (0: none seen): what a RST's or an
 	// ICMP error's TTL is compared with to place its sender.
