@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -59,48 +58,65 @@ func renderAuditHTML(b *bytes.Buffer, a *HTMLAudit) {
 		fmt.Fprintf(b, " --fail-on %s: %d matched.", esc(strings.Join(a.Meta.FailOn, ",")), a.Meta.Matched)
 	}
 	b.WriteString("</p>\n")
-	groups := map[audit.Kind][]*audit.Finding{}
-	var kinds []audit.Kind
+	// The audit's groups (server, direction, cause, place, port range),
+	// each with its confidence and one explanation; the findings of a
+	// group are listed (bounded) under it.
+	byTransfer := map[uint64]*audit.Finding{}
+	bySession := map[uint64]*audit.Finding{}
 	for _, f := range r.Findings {
-		if groups[f.Kind] == nil {
-			kinds = append(kinds, f.Kind)
+		if f.TransferID != 0 {
+			byTransfer[f.TransferID] = f
+		} else {
+			bySession[f.SessionID] = f
 		}
-		groups[f.Kind] = append(groups[f.Kind], f)
 	}
-	sort.SliceStable(kinds, func(i, j int) bool { return len(groups[kinds[i]]) > len(groups[kinds[j]]) })
-	for _, k := range kinds {
-		fs := groups[k]
-		servers := map[string]bool{}
-		failed := 0
-		for _, f := range fs {
-			servers[addrPort(f.Server)] = true
-			if f.Failed() {
-				failed++
-			}
-		}
+	for _, g := range r.Groups {
 		cls := "finding"
-		if failed == 0 {
+		if !g.Verdict.Failed() {
 			cls += " ok"
 		}
-		fmt.Fprintf(b, `<div class="%s" data-kind="%s"><h3>%s: %s (%d failed) on %s</h3>`,
-			cls, esc(string(k)), esc(string(k)), plural(len(fs), "transfer"), failed, plural(len(servers), "server"))
-		b.WriteString("<ul>")
-		for i, f := range fs {
-			if i == maxFindingsPerGroup {
-				fmt.Fprintf(b, `<li class="more">%d more</li>`, len(fs)-i)
-				break
+		fmt.Fprintf(b, `<div class="%s" data-kind="%s" data-confidence="%s"><h3>%s: %s on %s`, cls, esc(string(g.Kind)), esc(string(g.Confidence)),
+			esc(string(g.Kind)), plural(g.Count, "finding"), esc(addrPort(g.Server)))
+		if g.Ports.Lo != 0 || g.Ports.Hi != 0 {
+			fmt.Fprintf(b, " ports %d&ndash;%d", g.Ports.Lo, g.Ports.Hi)
+		}
+		fmt.Fprintf(b, ` <span class="conf">confidence: %s</span></h3>`, esc(string(g.Confidence)))
+		fmt.Fprintf(b, "<p>%s", esc(clean(g.Explanation)))
+		if g.Place != "" {
+			fmt.Fprintf(b, " Firewall: %s.", esc(string(g.Place)))
+		}
+		b.WriteString("</p><ul>")
+		n := 0
+		list := func(f *audit.Finding) {
+			if f == nil {
+				return
 			}
-			fmt.Fprintf(b, `<li><a href="#session-%d">#%d</a> transfer %d, %s &rarr; %s %s %s: <span class="v v-%s">%s</span>. %s`,
-				f.SessionID, f.SessionID, f.TransferID, esc(addrPort(f.Client)), esc(addrPort(f.Server)),
-				esc(f.Negotiation), esc(addrPort(f.Endpoint)), esc(string(f.Verdict)), esc(string(f.Verdict)), esc(clean(f.Explanation)))
-			if len(f.Kinds) > 1 {
-				ks := make([]string, len(f.Kinds))
-				for i, x := range f.Kinds {
-					ks[i] = string(x)
-				}
-				b.WriteString(` <span class="conf">[` + esc(strings.Join(ks, ", ")) + "]</span>")
+			if n == maxFindingsPerGroup {
+				n++
+				fmt.Fprintf(b, `<li class="more">%d more</li>`, g.Count-maxFindingsPerGroup)
+				return
+			}
+			if n > maxFindingsPerGroup {
+				return
+			}
+			n++
+			fmt.Fprintf(b, `<li><a href="#session-%d">#%d</a> `, f.SessionID, f.SessionID)
+			if f.TransferID != 0 {
+				fmt.Fprintf(b, "transfer %d, ", f.TransferID)
+			}
+			fmt.Fprintf(b, `%s &rarr; %s %s %s: <span class="v v-%s">%s</span>. %s`,
+				esc(addrPort(f.Client)), esc(addrPort(f.Server)), esc(f.Negotiation), esc(addrPort(f.Endpoint)),
+				esc(string(f.Verdict)), esc(string(f.Verdict)), esc(clean(f.Explanation)))
+			if f.SettleBy != "" {
+				b.WriteString(` <span class="conf">No rule for it yet: ` + esc(clean(f.SettleBy)) + `</span>`)
 			}
 			b.WriteString("</li>")
+		}
+		for _, id := range g.Transfers {
+			list(byTransfer[id])
+		}
+		for _, id := range g.Sessions {
+			list(bySession[id])
 		}
 		b.WriteString("</ul></div>\n")
 	}
@@ -112,14 +128,46 @@ func renderAuditHTML(b *bytes.Buffer, a *HTMLAudit) {
 		for i, id := range x.Transfers {
 			ids[i] = strconv.FormatUint(id, 10)
 		}
-		fmt.Fprintf(b, `<div class="fix" data-kind="%s"><p><b>%s</b> for %s: %s`, esc(x.Kind), esc(x.Kind),
-			esc(addrPort(x.Server)), esc(clean(x.Why)))
+		fmt.Fprintf(b, `<div class="fix" data-kind="%s" data-confidence="%s"><p><b>%s</b> for %s (confidence: %s): %s`, esc(x.Kind), esc(string(x.Confidence)), esc(x.Kind),
+			esc(addrPort(x.Server)), esc(string(x.Confidence)), esc(clean(x.Why)))
 		if len(ids) > 0 {
 			b.WriteString(" (fixes transfers " + esc(strings.Join(ids, ", ")) + ")")
 		}
+		if len(x.Covers) > 0 {
+			cs := make([]string, len(x.Covers))
+			for i, id := range x.Covers {
+				cs[i] = strconv.FormatUint(id, 10)
+			}
+			b.WriteString(" (also covers transfers " + esc(strings.Join(cs, ", ")) + ")")
+		}
+		if x.Place != "" {
+			fmt.Fprintf(b, " Rules for: %s", esc(string(x.Place)))
+			if x.When != "" {
+				b.WriteString(" — " + esc(clean(x.When)))
+			}
+			b.WriteString(".")
+		}
+		if x.NFT != nil || x.IPTables != nil {
+			fmt.Fprintf(b, " They open %s.", plural(x.Opens, "port"))
+		}
 		b.WriteString("</p>\n")
+		for _, o := range x.Options {
+			mark := ""
+			if o.Chosen {
+				mark = " (recommended)"
+			}
+			fmt.Fprintf(b, `<p class="conf">option %s %d&ndash;%d: %s; opens %s%s</p>`, esc(o.Action), o.Range.Lo, o.Range.Hi, esc(clean(o.Text)), plural(o.Opens, "port"), mark)
+		}
 		fixBlock(b, "nftables", x.NFT)
 		fixBlock(b, "iptables", x.IPTables)
+		for _, alt := range x.Alternatives {
+			title := "if the firewall is on the " + string(alt.Place)
+			if alt.When != "" {
+				title += " (" + clean(alt.When) + ")"
+			}
+			fixBlock(b, "nftables, "+title, alt.NFT)
+			fixBlock(b, "iptables, "+title, alt.IPTables)
+		}
 		fixBlock(b, "server settings", x.ServerFix)
 		b.WriteString("</div>\n")
 	}
