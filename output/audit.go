@@ -137,6 +137,15 @@ func kindsString(ks []audit.Kind) string {
 	return strings.Join(s, ",")
 }
 
+// widestLine is the width in runes of the longest line of s.
+func widestLine(s string) int {
+	n := 0
+	for _, l := range strings.Split(s, "\n") {
+		n = max(n, len([]rune(l)))
+	}
+	return n
+}
+
 // wrapPara writes text wrapped at width with indent on continuation lines.
 func wrapPara(b *bytes.Buffer, first, indent, text string, width int) {
 	line := first
@@ -191,9 +200,22 @@ func WriteAuditTable(w io.Writer, r *audit.Report, m AuditMeta, o AuditOptions) 
 			}
 			rows = append(rows, []string{fmt.Sprint(g.Count), addrPort(g.Server), string(g.Mode), string(g.Verdict), string(g.Kind), ports, string(g.Place), string(g.Confidence)})
 		}
-		if err := renderTable(&buf, []string{"count", "server", "mode", "verdict", "cause", "ports", "firewall", "confidence"}, rows, nil); err != nil {
+		var tb bytes.Buffer
+		if err := renderTable(&tb, []string{"count", "server", "mode", "verdict", "cause", "ports", "firewall", "confidence"}, rows, nil); err != nil {
 			return err
 		}
+		if width > 0 && widestLine(tb.String()) > width {
+			// Narrow terminal: the mode goes (the cause and ports imply
+			// it) and the headings shorten.
+			for i, r := range rows {
+				rows[i] = append(r[:2:2], r[3:]...)
+			}
+			tb.Reset()
+			if err := renderTable(&tb, []string{"n", "server", "verdict", "cause", "ports", "fw", "conf."}, rows, nil); err != nil {
+				return err
+			}
+		}
+		buf.Write(tb.Bytes())
 		buf.WriteString("\n")
 		for _, g := range r.Groups {
 			list := "transfers " + idList(g.Transfers, ids)
@@ -295,7 +317,7 @@ func writeServer(buf *bytes.Buffer, s *audit.ServerSummary, width int) {
 		for _, b := range p.Histogram {
 			h = append(h, fmt.Sprintf("%s:%d", b.Range, b.Count))
 		}
-		fmt.Fprintf(buf, "  passive ports: %d-%d over %d connections; %s\n", p.Min, p.Max, p.Count, strings.Join(h, " "))
+		wrapPara(buf, "  passive ports: ", "    ", fmt.Sprintf("%d-%d over %d connections; %s", p.Min, p.Max, p.Count, strings.Join(h, " ")), width)
 	}
 	if a := s.Allowed; a != nil {
 		wrapPara(buf, fmt.Sprintf("  firewall allows (inferred, %s): %s; ", a.Confidence, a.Allowed), "    ", a.Evidence, width)
@@ -336,24 +358,26 @@ func writeRecommendation(buf *bytes.Buffer, x *audit.Recommendation, ids, width 
 		}
 		wrapPara(buf, "  "+mark+" option: ", "    ", o.Text, width)
 	}
-	writeRules(buf, x.Place, x.When, x.NFT, x.IPTables, x.Opens)
+	writeRules(buf, x.Place, x.When, x.NFT, x.IPTables, x.Opens, width)
 	for _, a := range x.Alternatives {
-		writeRules(buf, a.Place, "or, if "+a.When, a.NFT, a.IPTables, -1)
+		writeRules(buf, a.Place, "or, if "+a.When, a.NFT, a.IPTables, -1, width)
 	}
 	for _, l := range x.ServerFix {
 		wrapPara(buf, "  server: ", "    ", l, width)
 	}
 }
 
-func writeRules(buf *bytes.Buffer, place audit.Place, when string, nft, ipt []string, opens int) {
+// writeRules writes a rule set; its heading wraps at width, the rules stay
+// whole (to be copied).
+func writeRules(buf *bytes.Buffer, place audit.Place, when string, nft, ipt []string, opens, width int) {
 	if len(nft) == 0 && len(ipt) == 0 {
 		return
 	}
-	fmt.Fprintf(buf, "  firewall (%s): %s", place, when)
+	head := when
 	if opens >= 0 {
-		fmt.Fprintf(buf, "; opens %d port(s)", opens)
+		head += fmt.Sprintf("; opens %d port(s)", opens)
 	}
-	buf.WriteString("\n")
+	wrapPara(buf, fmt.Sprintf("  firewall (%s): ", place), "    ", head, width)
 	if len(nft) > 0 {
 		buf.WriteString("  nftables:\n")
 		for _, l := range nft {

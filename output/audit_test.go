@@ -104,3 +104,21 @@ func TestAuditNFTAlternativesCommented(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditTableFitsWidth: at a terminal's width every line but the rules
+// (kept whole, to be copied) fits.
+func TestAuditTableFitsWidth(t *testing.T) {
+	ts, ss := bounceScan()
+	rep := audit.Analyze(ts, ss, audit.DefaultConfig())
+	for _, w := range []int{80, 100} {
+		var b bytes.Buffer
+		if err := WriteAuditTable(&b, rep, AuditMeta{}, AuditOptions{Width: w}); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(b.String(), "\n") {
+			if n := len([]rune(l)); n > w && !strings.HasPrefix(l, "    ") {
+				t.Errorf("width %d: %d-rune line %q", w, n, l)
+			}
+		}
+	}
+}

@@ -244,7 +244,11 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case "html":
 		err = page.Render(&output.HTMLAudit{Report: rep, Meta: meta, Allowed: allowedPorts(rep, pol)})
 	default:
-		err = output.WriteAuditTable(stdout, rep, meta, output.AuditOptions{MaxRows: tableMaxRows(o.maxRows), Verbose: o.verbose})
+		aopts := output.AuditOptions{MaxRows: tableMaxRows(o.maxRows), Verbose: o.verbose}
+		if tty, width := terminalWidth(stdout); tty {
+			aopts.Width = width // explanations wrap to the terminal, as the main table does
+		}
+		err = output.WriteAuditTable(stdout, rep, meta, aopts)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpsniff audit: %v\n", err)
