@@ -426,21 +426,26 @@ func TestEvidence(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newScript()
-			tc.build(s)
-			cfg := DefaultConfig()
-			if tc.cfg != nil {
-				tc.cfg(&cfg)
-			}
-			r := &recorder{}
-			tr := NewTracker(cfg, r)
-			for i := range s.pkts {
-				tr.Packet(&s.pkts[i])
-			}
-			sum := tr.Close()
+			r, sum := runCase(tc)
 			checkEvidence(t, tc, r, sum)
 		})
 	}
+}
+
+// runCase builds tc's capture and runs the tracker over it.
+func runCase(tc evidenceCase) (*recorder, Summary) {
+	s := newScript()
+	tc.build(s)
+	cfg := DefaultConfig()
+	if tc.cfg != nil {
+		tc.cfg(&cfg)
+	}
+	r := &recorder{}
+	tr := NewTracker(cfg, r)
+	for i := range s.pkts {
+		tr.Packet(&s.pkts[i])
+	}
+	return r, tr.Close()
 }
 
 func checkEvidence(t *testing.T, tc evidenceCase, r *recorder, sum Summary) {

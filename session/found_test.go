@@ -214,18 +214,7 @@ func TestSessionsFound(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newScript()
-			tc.build(s)
-			cfg := DefaultConfig()
-			if tc.cfg != nil {
-				tc.cfg(&cfg)
-			}
-			r := &recorder{}
-			tr := NewTracker(cfg, r)
-			for i := range s.pkts {
-				tr.Packet(&s.pkts[i])
-			}
-			sum := tr.Close()
+			r, sum := runCase(tc)
 			if tc.sessions < 0 {
 				if len(r.sessions) != 0 || len(r.transfers) != 0 {
 					t.Fatalf("%d sessions %+v", len(r.sessions), r.sessions)
