@@ -152,6 +152,7 @@ func analyze(transfers []*session.Transfer, sessions []*session.Session, cfg Con
 	sort.Slice(rep.Scans, func(i, j int) bool { return rep.Scans[i].SessionID < rep.Scans[j].SessionID })
 	rep.Servers = summarize(ts, sessions, fold)
 	sw := softwareOf(sessions)
+	fold.software(sw)
 	refineIIS(sw, ts)
 	inf := map[string]*RangeInference{}
 	for _, ri := range inferRanges(ts, byID, fold) {

@@ -7,16 +7,20 @@ import "github.com/ftpsniff/ftpsniff/session"
 // a transfer that worked and has nothing to report under its Config is
 // folded into per-server counts (Folded); the others are kept without
 // their transfer-command argument and with at most the first and last
-// reply; sessions without user, password and anomaly notes. Memory grows
-// with the failed and noteworthy transfers and the sessions, not with the
-// transfers that worked.
+// reply; sessions only when a kept transfer or a verdict of their own
+// needs them, without user, password and anomaly notes (the others are
+// folded into per-server counts too). Memory grows with the failed and
+// noteworthy transfers, not with the sessions and transfers that worked.
 type Collector struct {
 	Transfers []*session.Transfer
 	Sessions  []*session.Session
 	Summary   *session.Summary
-	// Folded is what was kept of the folded transfers.
+	// Folded is what was kept of the folded transfers and sessions.
 	Folded *Folded
 	cfg    Config
+	// keptSessions are the sessions of kept transfers (their records are
+	// kept too).
+	keptSessions map[uint64]bool
 }
 
 // NewCollector returns an empty collector for the default audit Config.
@@ -38,6 +42,10 @@ func (c *Collector) Transfer(t *session.Transfer) error {
 		return nil
 	}
 	c.Folded.keep(t)
+	if c.keptSessions == nil {
+		c.keptSessions = map[uint64]bool{}
+	}
+	c.keptSessions[t.SessionID] = true
 	x := *t
 	x.CommandArg = ""
 	x.Reason = ""
@@ -54,8 +62,18 @@ func (c *Collector) Transfer(t *session.Transfer) error {
 	return nil
 }
 
-// Session keeps a trimmed copy of s.
+// Session keeps a trimmed copy of s when the audit reads it (it has kept
+// transfers, or a verdict of its own); others are folded into per-server
+// counts.
 func (c *Collector) Session(s *session.Session) error {
+	if c.Folded == nil {
+		c.Folded = newFolded()
+	}
+	if s.Verdict == "" && !c.keptSessions[s.ID] {
+		c.Folded.foldSession(s)
+		return nil
+	}
+	delete(c.keptSessions, s.ID)
 	x := *s
 	x.User, x.Password, x.Anomalies, x.Verdicts = "", "", nil, nil
 	c.Sessions = append(c.Sessions, &x)

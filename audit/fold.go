@@ -43,6 +43,11 @@ type FoldedServer struct {
 	PassivePorts      map[uint16]int
 	From20, FromOther int
 	Latency           LatencyHist
+	// Sessions and TLSSessions count the folded sessions (those with no
+	// kept transfer and no verdict of their own); Greeting, System and
+	// Features are the first that named the server's software.
+	Sessions, TLSSessions      int
+	Greeting, System, Features string
 }
 
 func newFolded() *Folded {
@@ -134,14 +139,33 @@ func foldable(t *session.Transfer, cfg Config) bool {
 	return true
 }
 
+// server returns srv's aggregate, made when needed.
+func (fd *Folded) server(srv netip.AddrPort) *FoldedServer {
+	x := fd.Servers[srv]
+	if x == nil {
+		x = &FoldedServer{Negotiations: map[string]int{}, ByMode: map[session.Mode]int{}, Nets: map[string]int{}, PassivePorts: map[uint16]int{}}
+		fd.Servers[srv] = x
+	}
+	return x
+}
+
+// foldSession counts s (no kept transfer, no verdict) into its server's
+// aggregate, keeping the first greeting that names the software.
+func (fd *Folded) foldSession(s *session.Session) {
+	x := fd.server(s.Server)
+	x.Sessions++
+	if s.TLS {
+		x.TLSSessions++
+	}
+	if x.Greeting == "" && x.System == "" || DetectSoftware(x.Greeting, x.System) == SoftwareUnknown && DetectSoftware(s.Greeting, s.System) != SoftwareUnknown {
+		x.Greeting, x.System, x.Features = s.Greeting, s.System, s.Features
+	}
+}
+
 // fold counts t into its server's aggregate and notes its time for the
 // kept transfers of its session it may evict.
 func (fd *Folded) fold(t *session.Transfer) {
-	x := fd.Servers[t.Server]
-	if x == nil {
-		x = &FoldedServer{Negotiations: map[string]int{}, ByMode: map[session.Mode]int{}, Nets: map[string]int{}, PassivePorts: map[uint16]int{}}
-		fd.Servers[t.Server] = x
-	}
+	x := fd.server(t.Server)
 	x.Transfers++
 	x.Negotiations[string(t.Negotiation)]++
 	x.ByMode[t.Mode]++

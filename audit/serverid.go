@@ -169,15 +169,55 @@ func settingTexts(ss []Setting) []string {
 }
 
 // softwareOf returns the software of the first session of server srv that
-// names one.
+// names one; an IIS whose FEAT lists EPSV or EPRT is IIS 7 or later.
 func softwareOf(sessions []*session.Session) map[string]Software {
 	out := map[string]Software{}
 	for _, s := range sessions {
 		k := s.Server.String()
-		if out[k] != SoftwareUnknown {
+		if out[k] != SoftwareUnknown && out[k] != SoftwareIIS {
 			continue
 		}
-		out[k] = DetectSoftware(s.Greeting, s.System)
+		sw := DetectSoftware(s.Greeting, s.System)
+		if sw == SoftwareIIS && hasFeature(s.Features, "EPSV", "EPRT") {
+			sw = SoftwareIIS7
+		}
+		if sw != SoftwareUnknown {
+			out[k] = sw
+		}
 	}
 	return out
+}
+
+// software fills in, for servers sw does not name yet, the software the
+// folded sessions' greetings name.
+func (fd *Folded) software(sw map[string]Software) {
+	if fd == nil {
+		return
+	}
+	for srv, x := range fd.Servers {
+		k := srv.String()
+		if sw[k] != SoftwareUnknown && sw[k] != SoftwareIIS {
+			continue
+		}
+		s := DetectSoftware(x.Greeting, x.System)
+		if s == SoftwareIIS && hasFeature(x.Features, "EPSV", "EPRT") {
+			s = SoftwareIIS7
+		}
+		if s != SoftwareUnknown && (sw[k] == SoftwareUnknown || s == SoftwareIIS7) {
+			sw[k] = s
+		}
+	}
+}
+
+// hasFeature reports whether the FEAT list names one of the features.
+func hasFeature(list string, names ...string) bool {
+	for _, l := range strings.Split(list, "\n") {
+		f, _, _ := strings.Cut(strings.TrimSpace(l), " ")
+		for _, n := range names {
+			if strings.EqualFold(f, n) {
+				return true
+			}
+		}
+	}
+	return false
 }

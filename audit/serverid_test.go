@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/ftpsniff/ftpsniff/session"
@@ -49,5 +50,25 @@ func TestIISVersionSettings(t *testing.T) {
 		if n := len(rangeSettings(PortRange{5000, 5100})(sw["203.0.113.20:21"])); n != c.settings {
 			t.Errorf("%s %d: %d range settings, want %d", c.neg, c.code, n, c.settings)
 		}
+	}
+}
+
+// TestIISVersionFromFEAT: an IIS whose FEAT lists EPSV is IIS 7 or later,
+// from a kept session or a folded one.
+func TestIISVersionFromFEAT(t *testing.T) {
+	s := &session.Session{ID: 1, Server: netip.MustParseAddrPort("203.0.113.20:21"), Greeting: "Microsoft FTP Service", Features: "EPRT\nEPSV\nUTF8"}
+	if got := softwareOf([]*session.Session{s})["203.0.113.20:21"]; got != SoftwareIIS7 {
+		t.Errorf("kept session: %s", got)
+	}
+	fd := newFolded()
+	fd.foldSession(s)
+	sw := map[string]Software{}
+	fd.software(sw)
+	if sw["203.0.113.20:21"] != SoftwareIIS7 || fd.Servers[s.Server].Sessions != 1 {
+		t.Errorf("folded session: %s, %+v", sw["203.0.113.20:21"], fd.Servers[s.Server])
+	}
+	s.Features = "UTF8"
+	if got := softwareOf([]*session.Session{s})["203.0.113.20:21"]; got != SoftwareIIS {
+		t.Errorf("without EPSV: %s", got)
 	}
 }

@@ -114,6 +114,15 @@ func summarize(transfers []*session.Transfer, sessions []*session.Session, fold 
 			x.TLSSessions++
 		}
 	}
+	if fold != nil {
+		for srv, f := range fold.Servers {
+			if f.Sessions > 0 {
+				x := get(srv)
+				x.Sessions += f.Sessions
+				x.TLSSessions += f.TLSSessions
+			}
+		}
+	}
 	ports := map[netip.AddrPort][]uint16{}
 	lats := map[netip.AddrPort][]time.Duration{}
 	nets := map[netip.AddrPort]map[string]*Rate{}
