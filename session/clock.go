@@ -23,7 +23,7 @@ const clockJumpLimit = time.Hour
 // holdJump reports whether p (whose Time is set) jumps far ahead of the
 // clock and was held until the next packet.
 func (t *Tracker) holdJump(p *decode.Packet) bool {
-	if t.first.IsZero() || p.Time.Sub(t.now) <= clockJumpLimit {
+	if t.first.IsZero() || !p.Time.After(t.jumpAt) {
 		return false
 	}
 	cp := copyPacket(p)
@@ -66,6 +66,7 @@ func (t *Tracker) setNow(now time.Time) {
 		return
 	}
 	t.now = now
+	t.jumpAt = now.Add(clockJumpLimit)
 	if !t.now.Before(t.nextTick) {
 		t.runTimers()
 	}

@@ -66,7 +66,7 @@ func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
 	}
 	s.idle.owner = s
 	s.stream = reassembler{out: s, pool: &t.segs}
-	s.conv = newConversation(s, t.cfg.MaxLine, t.cfg.MaxPendingCommands, t.interned.intern)
+	s.conv = newConversation(s, t.cfg.MaxLine, t.cfg.MaxPendingCommands, t.interned.intern, t.cfg.ControlEvents > 0)
 	s.rec = Session{
 		ID:         t.nextSession,
 		Client:     k.src,

@@ -81,6 +81,7 @@ type pendingCmd struct {
 type conversation struct {
 	h          convHandler
 	maxPending int
+	wantLines  bool // report every line (controlLine)
 
 	split   [2]*ftp.LineSplitter // [client, server]
 	replies ftp.ReplyAssembler
@@ -106,8 +107,8 @@ type conversation struct {
 }
 
 // newConversation returns a conversation reporting to h.
-func newConversation(h convHandler, maxLine, maxPending int, intern func([]byte) string) conversation {
-	c := conversation{h: h, maxPending: maxPending,
+func newConversation(h convHandler, maxLine, maxPending int, intern func([]byte) string, wantLines bool) conversation {
+	c := conversation{h: h, maxPending: maxPending, wantLines: wantLines,
 		split: [2]*ftp.LineSplitter{ftp.NewLineSplitter(maxLine), ftp.NewLineSplitter(maxLine)}}
 	c.replies.Intern = intern
 	c.replies.ReuseLines = true // replies' Lines are not kept (see reply)
@@ -177,11 +178,15 @@ func (c *conversation) flush() {
 
 // clientLine handles one command line.
 func (c *conversation) clientLine(line []byte, f ftp.LineFlags) {
-	c.h.lineQuirks(f, true)
+	if f != 0 {
+		c.h.lineQuirks(f, true)
+	}
 	if len(line) == 0 {
 		return
 	}
-	c.h.controlLine(true, line, c.linePos, false)
+	if c.wantLines {
+		c.h.controlLine(true, line, c.linePos, false)
+	}
 	cmd, ok := ftp.ParseCommand(line)
 	if !ok {
 		c.h.invalidCommand(line)
@@ -218,8 +223,10 @@ func (c *conversation) clientLine(line []byte, f ftp.LineFlags) {
 
 // serverLine handles one reply line.
 func (c *conversation) serverLine(line []byte, f ftp.LineFlags) {
-	c.h.lineQuirks(f, false)
-	if len(line) > 0 {
+	if f != 0 {
+		c.h.lineQuirks(f, false)
+	}
+	if len(line) > 0 && c.wantLines {
 		c.h.controlLine(false, line, c.linePos, c.replyOpen)
 	}
 	r, done, err := c.replies.Line(line)

@@ -99,7 +99,7 @@ func TestConversationEvents(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var log eventLog
-			c := newConversation(&log, 8192, 64, nil)
+			c := newConversation(&log, 8192, 64, nil, false)
 			for i, l := range tc.lines {
 				if tc.gap && i == len(tc.lines)-1 {
 					c.gap(false)

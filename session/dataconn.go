@@ -2,6 +2,7 @@ package session
 
 import (
 	"container/heap"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -79,9 +80,28 @@ func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) bool {
 		t.attach(x, c)
 	}
 	if n == 0 {
-		t.unclaimed = append(t.unclaimed, c)
+		t.addUnclaimed(c)
 	}
 	return true
+}
+
+// addUnclaimed keeps c, which matched no negotiation yet.
+func (t *Tracker) addUnclaimed(c *dataConn) {
+	t.unclaimed = append(t.unclaimed, c)
+	if t.unclaimedPairs == nil {
+		t.unclaimedPairs = make(map[[2]netip.Addr]int)
+	}
+	t.unclaimedPairs[pairKey(c.key.src.Addr(), c.key.dst.Addr())]++
+}
+
+// unclaimedGone notes that c left the unclaimed list.
+func (t *Tracker) unclaimedGone(c *dataConn) {
+	pk := pairKey(c.key.src.Addr(), c.key.dst.Addr())
+	if n := t.unclaimedPairs[pk]; n <= 1 {
+		delete(t.unclaimedPairs, pk)
+	} else {
+		t.unclaimedPairs[pk] = n - 1
+	}
 }
 
 // dataMidstream handles a packet without SYN on an unknown connection: a
@@ -162,6 +182,7 @@ func (t *Tracker) claimUnclaimed(x *transfer) {
 	for _, c := range t.unclaimed {
 		if len(c.owners) == 0 && x.score(c.key) > 0 && c.rec.FirstSYN.Sub(x.rec.Time) > -t.cfg.UnclaimedTTL {
 			t.attach(x, c)
+			t.unclaimedGone(c)
 			continue
 		}
 		kept = append(kept, c)
@@ -191,6 +212,7 @@ func (s *session) noteUnmatched(c *dataConn) {
 func (t *Tracker) dropUnclaimed(c *dataConn) {
 	if i := slices.Index(t.unclaimed, c); i >= 0 {
 		t.unclaimed = slices.Delete(t.unclaimed, i, i+1)
+		t.unclaimedGone(c)
 	}
 	t.clearFlow(c.key, nil, c)
 }
@@ -205,6 +227,7 @@ func (t *Tracker) expireUnclaimed() {
 			if l := t.pairs[pairKey(c.key.src.Addr(), c.key.dst.Addr())]; len(l) > 0 {
 				l[len(l)-1].noteUnmatched(c)
 			}
+			t.unclaimedGone(c)
 			t.clearFlow(c.key, nil, c)
 			continue
 		}

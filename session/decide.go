@@ -71,7 +71,7 @@ func (x *Evidence) decide(now time.Time, atEnd bool) (v Verdict, reason string, 
 		return x.decideNoConn(now, final, atEnd)
 	}
 	c := &x.Conn
-	r := &c.DataConn
+	r := c.DataConn
 	if r.Established {
 		// Wait for the end of the connection or the final reply, to count bytes.
 		if !final && !(r.Closed && x.Final != nil) && !(x.Final != nil && now.Sub(x.FinalAt) > cfg.DropWait) {
@@ -99,7 +99,7 @@ func (x *Evidence) decide(now time.Time, atEnd bool) (v Verdict, reason string, 
 // but shows no sign of being established; its results are decide's.
 func (x *Evidence) decideFailed(c *ConnEvidence, now time.Time, final, atEnd bool) (Verdict, string, bool, int64) {
 	cfg := &x.Timing
-	r := &c.DataConn
+	r := c.DataConn
 	switch {
 	case r.ICMP != nil:
 		if !final && x.Final == nil && now.Sub(r.ICMP.Time) < cfg.SYNGrace {
@@ -232,7 +232,7 @@ func (x *Evidence) unseenPath(reply string) (Verdict, string, bool, int64) {
 // to the transfer command, if any.
 func (x *Evidence) okReason(reply *Reply) string {
 	c := &x.Conn
-	r := &c.DataConn
+	r := c.DataConn
 	b := x.scratch[:0]
 	switch {
 	case r.SYNs == 0 && r.SYNACK.IsZero():

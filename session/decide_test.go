@@ -22,7 +22,7 @@ func TestDecide(t *testing.T) {
 	}
 	reply := func(code int, text string, s float64) *Reply { return &Reply{Code: code, Text: text, Time: at(s)} }
 	syns := func(n int, first, last float64) ConnEvidence {
-		return ConnEvidence{DataConn: DataConn{SYNs: n, FirstSYN: at(first), LastSYN: at(last), LastSeen: at(last),
+		return ConnEvidence{DataConn: &DataConn{SYNs: n, FirstSYN: at(first), LastSYN: at(last), LastSeen: at(last),
 			Listener: netip.MustParseAddrPort("203.0.113.20:40015")}, FromConnector: uint32(n)}
 	}
 	cases := []struct {

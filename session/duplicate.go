@@ -24,9 +24,9 @@ const (
 
 // segSig is what identifies one TCP segment among recent ones.
 type segSig struct {
-	at       time.Time
+	at       int64 // capture time, Unix nanoseconds
 	seq, ack uint32
-	length   int
+	length   int32
 	ipid     uint16
 	flags    decode.TCPFlags
 	dir      uint8
@@ -43,7 +43,7 @@ type dupFilter struct {
 // seen reports whether p (sent in direction dir) repeats a segment seen
 // just before, and otherwise remembers it.
 func (f *dupFilter) seen(p *decode.Packet, dir uint8) bool {
-	sig := segSig{at: p.Time, seq: p.TCP.Seq, ack: p.TCP.Ack, length: p.PayloadLen, ipid: p.IPID, flags: p.TCP.Flags, dir: dir}
+	sig := segSig{at: p.Time.UnixNano(), seq: p.TCP.Seq, ack: p.TCP.Ack, length: int32(p.PayloadLen), ipid: p.IPID, flags: p.TCP.Flags, dir: dir}
 	// Over IPv6 (no identification) a pure ACK repeats legitimately
 	// (duplicate ACKs): only segments that carry something are compared.
 	comparable := sig.ipid != 0 || sig.length > 0 || sig.flags&(decode.SYN|decode.FIN|decode.RST) != 0
@@ -56,7 +56,7 @@ func (f *dupFilter) seen(p *decode.Packet, dir uint8) bool {
 			o := &f.ring[i]
 			if o.seq == sig.seq && o.ack == sig.ack && o.length == sig.length && o.flags == sig.flags &&
 				o.ipid == sig.ipid && o.dir == sig.dir {
-				if d := sig.at.Sub(o.at); d >= -win && d <= win {
+				if d := time.Duration(sig.at - o.at); d >= -win && d <= win {
 					return true
 				}
 			}

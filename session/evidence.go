@@ -55,7 +55,7 @@ type Evidence struct {
 
 // ConnEvidence is what the capture shows of a data connection.
 type ConnEvidence struct {
-	DataConn
+	*DataConn
 	// FromConnector and FromListener count the packets captured each way.
 	FromConnector, FromListener uint32
 	// Acked[0] is the payload the connector acknowledged (bytes sent to
@@ -125,7 +125,7 @@ func (x *transfer) evidence(ev *Evidence) {
 	}
 	if c := x.conn; c != nil {
 		ev.HasConn = true
-		ev.Conn = ConnEvidence{DataConn: c.rec, FromConnector: c.fromConnector, FromListener: c.fromListener, Acked: c.acked, AckSeen: c.ackSeen}
+		ev.Conn = ConnEvidence{DataConn: &c.rec, FromConnector: c.fromConnector, FromListener: c.fromListener, Acked: c.acked, AckSeen: c.ackSeen}
 	}
 }
 

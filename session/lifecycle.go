@@ -134,8 +134,7 @@ func (t *Tracker) endSession(s *session, how CloseReason) {
 		s.rec.End = s.lastSeen
 	}
 	s.conv.flush()
-	if len(t.unclaimed) > 0 {
-		pk := pairKey(s.key.src.Addr(), s.key.dst.Addr())
+	if pk := pairKey(s.key.src.Addr(), s.key.dst.Addr()); t.unclaimedPairs[pk] > 0 {
 		for _, c := range t.unclaimed {
 			if len(c.owners) == 0 && pairKey(c.key.src.Addr(), c.key.dst.Addr()) == pk {
 				s.noteUnmatched(c)

@@ -20,13 +20,23 @@ const synRingSize = 4096
 type synRing struct {
 	keys []flowKey
 	next int
-	pkts map[flowKey]decode.Packet
+	pkts map[flowKey]synRec
+}
+
+// synRec is what a replayed SYN needs of its packet.
+type synRec struct {
+	at    time.Time
+	seq   uint32
+	ttl   uint8
+	ipv   uint8
+	ipid  uint16
+	flags decode.TCPFlags
 }
 
 // add remembers the SYN p from k.src to k.dst.
 func (r *synRing) add(k flowKey, p *decode.Packet) {
 	if r.pkts == nil {
-		r.pkts = make(map[flowKey]decode.Packet)
+		r.pkts = make(map[flowKey]synRec)
 		r.keys = make([]flowKey, 0, synRingSize)
 	}
 	if _, ok := r.pkts[k]; ok {
@@ -39,21 +49,20 @@ func (r *synRing) add(k flowKey, p *decode.Packet) {
 		r.keys[r.next] = k
 		r.next = (r.next + 1) % synRingSize
 	}
-	q := *p
-	q.Data, q.Payload = nil, nil
-	r.pkts[k] = q
+	r.pkts[k] = synRec{at: p.Time, seq: p.TCP.Seq, ttl: p.TTL, ipv: p.IPVersion, ipid: p.IPID, flags: p.TCP.Flags}
 }
 
 // take returns and forgets the SYN from k.src to k.dst seen within maxAge
 // before at, if any.
 func (r *synRing) take(k flowKey, at time.Time, maxAge time.Duration) (decode.Packet, bool) {
-	p, ok := r.pkts[k]
+	s, ok := r.pkts[k]
 	if !ok {
-		return p, false
+		return decode.Packet{}, false
 	}
 	delete(r.pkts, k) // its ring slot is reused in turn
-	if at.Sub(p.Time) > maxAge || p.Time.After(at) {
-		return p, false
+	if at.Sub(s.at) > maxAge || s.at.After(at) {
+		return decode.Packet{}, false
 	}
-	return p, true
+	return decode.Packet{Time: s.at, IPVersion: s.ipv, Src: k.src.Addr(), Dst: k.dst.Addr(), TTL: s.ttl, IPID: s.ipid, Proto: 6,
+		HasTCP: true, TCP: decode.TCP{SrcPort: k.src.Port(), DstPort: k.dst.Port(), Seq: s.seq, Flags: s.flags}}, true
 }

@@ -63,10 +63,13 @@ type Tracker struct {
 	// oneSided are the host pairs whose data connections showed one
 	// direction only (see onesided.go).
 	oneSided map[[2]netip.Addr]bool
-	// dataConns counts the data connections tracked.
-	dataConns int
-	syns      synRing
-	early     map[flowKey]earlyAnswer
+	// dataConns counts the data connections tracked; unclaimedPairs the
+	// unclaimed ones per host pair (so a session's end looks for its own
+	// only when there are some).
+	dataConns      int
+	unclaimedPairs map[[2]netip.Addr]int
+	syns           synRing
+	early          map[flowKey]earlyAnswer
 	// idled remembers control connections that ended idle, so that a
 	// session resuming on one is picked up again (flagged resumed);
 	// servers remembers the endpoints of FTP servers seen, so that a
@@ -77,6 +80,8 @@ type Tracker struct {
 	// held is a packet whose timestamp lies far ahead of the clock, held
 	// until the next packet confirms or belies it (see clock.go).
 	held *decode.Packet
+	// jumpAt is now + clockJumpLimit: a packet after it is held.
+	jumpAt time.Time
 
 	unclaimed []*dataConn // SYNs that matched no negotiation yet
 	// decided are data connections whose transfer has its verdict: they are
@@ -320,7 +325,7 @@ func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 			return t.dataSYN(k, p)
 		}
 	}
-	if key, ok := t.idled[k.canon()]; ok && !syn {
+	if key, ok := t.idledKey(k, syn); ok {
 		// A session that idled past ControlIdle speaks again.
 		delete(t.idled, k.canon())
 		if len(t.live) >= t.cfg.MaxSessions {
@@ -339,9 +344,13 @@ func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 	case t.isCtrlPort(p.TCP.SrcPort) && len(p.Payload) > 0:
 		return t.newSession(k.reverse(), p, "port") != nil
 	case syn:
-		t.syns.add(k, p)
-		if _, n := t.expect.match(k); n == 0 && t.isKnownServer(k.dst) {
-			return t.newSession(k, p, "known-server") != nil
+		if _, n := t.expect.match(k); n == 0 {
+			if t.isKnownServer(k.dst) {
+				return t.newSession(k, p, "known-server") != nil
+			}
+			// Perhaps a control connection on another port, recognised
+			// by its content later.
+			t.syns.add(k, p)
 		}
 		return t.dataSYN(k, p)
 	case fl.Has(decode.SYN) || fl.Has(decode.RST):
@@ -365,6 +374,16 @@ func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 		return t.newSession(k.reverse(), p, "known-server") != nil
 	}
 	return t.detectContent(k, p)
+}
+
+// idledKey returns the client->server key of a session that ended idle on
+// k's connection, for a packet other than a SYN.
+func (t *Tracker) idledKey(k flowKey, syn bool) (flowKey, bool) {
+	if syn || len(t.idled) == 0 {
+		return flowKey{}, false
+	}
+	key, ok := t.idled[k.canon()]
+	return key, ok
 }
 
 // isKnownServer reports whether ap is the endpoint of an FTP server seen
