@@ -140,10 +140,10 @@ func (k *ladderKeeper) session(s *session.Session) {
 	l.s.Verdict, l.s.Reason = s.Verdict, s.Reason
 	l.s.ClientTTLs, l.s.ServerTTLs = append([]uint8(nil), s.ClientTTLs...), append([]uint8(nil), s.ServerTTLs...)
 	l.s.Flags = s.Flags
-	l.s.Events, l.s.EventsOmitted = slices.Clone(s.Events), s.EventsOmitted
 	k.seq++
 	key := ladderKey{l: l, seq: k.seq}
 	if k.kept.admits(key) {
+		l.s.Events, l.s.EventsOmitted = slices.Clone(s.Events), s.EventsOmitted
 		k.kept.add(key)
 		k.closed = k.kept.n >= 0 && len(k.kept.items) >= k.kept.n && !slices.ContainsFunc(k.kept.items,
 			func(x ladderKey) bool { return !x.l.failed })

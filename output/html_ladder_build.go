@@ -12,7 +12,7 @@ import (
 // LadderControlLines is how many control lines per session the HTML
 // report asks the tracker to keep (session.Config.ControlEvents): the
 // first and the last half are drawn.
-const LadderControlLines = 64
+const LadderControlLines = 32
 
 // buildLadder turns a session's kept records into diagram rows: a group per
 // transfer, in time order, each with its events in time order and its

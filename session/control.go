@@ -49,11 +49,8 @@ type session struct {
 	// fitsHiddenData).
 	lastClientData time.Time
 	resumed        bool // picked up again after idling (not mid-stream)
-	// evTail holds the last control events (a ring from evNext); lastEv
-	// the last event of each direction, while it may still be marked.
-	evTail []ControlEvent
-	evNext int
-	lastEv [2]*ControlEvent
+	// events keeps the control lines when Config.ControlEvents asks.
+	events *lineLog
 }
 
 func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
@@ -90,9 +87,10 @@ func (s *session) anomaly(format string, args ...any) {
 // finishRecord fills the derived fields of the session record.
 func (s *session) finishRecord() {
 	s.rec.Replies = s.conv.nReplies
-	s.rec.Events = append(s.rec.Events, s.evTail[s.evNext:]...)
-	s.rec.Events = append(s.rec.Events, s.evTail[:s.evNext]...)
-	s.evTail = nil
+	if s.events != nil {
+		s.rec.Events, s.rec.EventsOmitted = s.events.events()
+		s.events = nil
+	}
 }
 
 // control feeds a control-channel packet; fromClient says its direction.
@@ -251,53 +249,39 @@ func (s *session) command(cmd ftp.Command) {
 }
 
 func (s *session) controlLine(fromClient bool, line []byte, pos linePos, cont bool) {
-	d := dirIndex(fromClient)
-	s.lastEv[d] = nil
 	n := s.t.cfg.ControlEvents
 	if n <= 0 {
 		return
 	}
-	var text string
-	if fromClient && len(line) >= 4 && asciiPrefixFold(line, "PASS") && (len(line) == 4 || line[4] == ' ') {
-		text = "PASS"
-		if s.t.cfg.ShowPasswords && len(line) > 5 {
-			text = clip(string(line), 200)
-		} else if len(line) > 5 {
-			text += " ****"
-		}
-	} else {
-		text = clip(string(line), 200)
+	if s.events == nil {
+		s.events = newLineLog(n)
 	}
-	e := ControlEvent{Time: pos.at, FromClient: fromClient, Line: text, Continued: cont, Seq: pos.seq, Ack: pos.ack.n, HasAck: pos.ack.ok}
-	head := (n + 1) / 2
-	if len(s.rec.Events) < head {
-		s.rec.Events = append(s.rec.Events, e)
-		s.lastEv[d] = &s.rec.Events[len(s.rec.Events)-1]
-		return
+	if len(line) > 200 {
+		line = line[:200]
 	}
-	// The last n-head lines, in a ring (unrolled in finishRecord).
-	tail := n - head
-	if tail == 0 {
-		s.rec.EventsOmitted++
-		return
+	if fromClient && len(line) > 5 && asciiPrefixFold(line, "PASS") && line[4] == ' ' && !s.t.cfg.ShowPasswords {
+		line = []byte("PASS ****")
 	}
-	if len(s.evTail) < tail {
-		s.evTail = append(s.evTail, e)
-		s.lastEv[d] = &s.evTail[len(s.evTail)-1]
-		return
+	m := lineMeta{at: pos.at.UnixNano(), seq: pos.seq, ack: pos.ack.n}
+	if fromClient {
+		m.flags |= lineFromClient
 	}
-	s.rec.EventsOmitted++
-	s.evTail[s.evNext] = e
-	s.lastEv[d] = &s.evTail[s.evNext]
-	s.evNext = (s.evNext + 1) % tail
+	if cont {
+		m.flags |= lineContinued
+	}
+	if pos.ack.ok {
+		m.flags |= lineHasAck
+	}
+	s.events.add(dirIndex(fromClient), m, line)
 }
 
 // markEndpoint notes on the last control line of one direction the
 // endpoint it announced (or that it could not be parsed).
 func (s *session) markEndpoint(fromClient bool, ep netip.AddrPort, implicit, bad bool) {
-	if e := s.lastEv[dirIndex(fromClient)]; e != nil {
-		e.Endpoint, e.EndpointImplicit, e.EndpointBad = ep, implicit, bad
+	if s.events == nil {
+		return
 	}
+	s.events.mark(dirIndex(fromClient), ep, implicit, bad)
 }
 
 func (s *session) tooManyPending() { s.flag(FlagTooManyPendingCommands) }
