@@ -274,7 +274,7 @@ func NewJSONSession(s *session.Session) JSONSession {
 		Gaps:       s.Gaps,
 		GapBytes:   s.GapBytes,
 		MidStream:  s.MidStream,
-		DetectedBy: s.DetectedBy,
+		DetectedBy: string(s.DetectedBy),
 		Commands:   s.Commands,
 		Replies:    s.Replies,
 		Transfers:  total,

@@ -184,7 +184,7 @@ func (e *jsonEnc) session(b []byte, s *session.Session) ([]byte, error) {
 	b = append(b, `,"mid_stream":`...)
 	b = strconv.AppendBool(b, s.MidStream)
 	b = append(b, `,"detected_by":`...)
-	b = appendJSONString(b, s.DetectedBy)
+	b = appendJSONString(b, string(s.DetectedBy))
 	b = append(b, `,"commands":`...)
 	b = strconv.AppendInt(b, int64(s.Commands), 10)
 	b = append(b, `,"replies":`...)

@@ -151,7 +151,7 @@ func genSession(r *rand.Rand, id uint64) *session.Session {
 		ID: id, Client: x.Client, Server: x.Server, Start: x.Time, End: x.Decided,
 		Greeting: x.Reason, System: x.NegotiationLine, User: x.CommandArg, Password: "****",
 		TLS: r.IntN(2) == 0, Gaps: r.IntN(3), GapBytes: r.Int64N(1 << 40), MidStream: r.IntN(2) == 0,
-		DetectedBy: x.Command, Commands: r.IntN(1000), Replies: r.IntN(1000),
+		DetectedBy: session.Detection(x.Command), Commands: r.IntN(1000), Replies: r.IntN(1000),
 		Flags: x.Flags, Closed: session.CloseReason(x.Mode),
 	}
 	if r.IntN(3) == 0 {

@@ -53,7 +53,7 @@ type session struct {
 	events *lineLog
 }
 
-func (t *Tracker) makeSession(k flowKey, now time.Time, how string) *session {
+func (t *Tracker) makeSession(k flowKey, now time.Time, how Detection) *session {
 	t.nextSession++
 	s := &session{
 		t:        t,

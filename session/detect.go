@@ -124,7 +124,7 @@ func (t *Tracker) detectContent(k flowKey, p *decode.Packet) bool {
 	if hasSYN {
 		first = syn.Time
 	}
-	s := t.startSession(key, first, "content")
+	s := t.startSession(key, first, ByContent)
 	if hasSYN {
 		t.control(s, &syn, true)
 	}

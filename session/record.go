@@ -65,6 +65,17 @@ const (
 	Hidden Negotiation = "hidden"
 )
 
+// Detection says how a control session was recognised.
+type Detection string
+
+// How sessions are recognised, exactly as they appear in every output.
+const (
+	ByPort        Detection = "port"         // port 21 or --ports
+	ByContent     Detection = "content"      // what the two sides said
+	ByKnownServer Detection = "known-server" // an FTP server endpoint seen before
+	ByResume      Detection = "resumed"      // a session that idled out spoke again
+)
+
 // CloseReason says how a control session ended.
 type CloseReason string
 
@@ -208,8 +219,8 @@ type Session struct {
 	GapBytes int64
 	// MidStream is set when the capture started after the TCP handshake.
 	MidStream bool
-	// DetectedBy says how the session was recognised: "port" or "content".
-	DetectedBy string
+	// DetectedBy says how the session was recognised.
+	DetectedBy Detection
 	Commands   int
 	Replies    int
 	// Verdicts counts this session's transfers per verdict.

@@ -332,7 +332,7 @@ func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 			t.sum.StateLimitDrops++
 			return false
 		}
-		s := t.startSession(key, p.Time, "resumed")
+		s := t.startSession(key, p.Time, ByResume)
 		s.resumed = true
 		s.flag(FlagResumed)
 		t.control(s, p, p.Src == key.src.Addr() && p.TCP.SrcPort == key.src.Port())
@@ -340,13 +340,13 @@ func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 	}
 	switch {
 	case t.isCtrlPort(p.TCP.DstPort) && (syn || len(p.Payload) > 0):
-		return t.newSession(k, p, "port") != nil
+		return t.newSession(k, p, ByPort) != nil
 	case t.isCtrlPort(p.TCP.SrcPort) && len(p.Payload) > 0:
-		return t.newSession(k.reverse(), p, "port") != nil
+		return t.newSession(k.reverse(), p, ByPort) != nil
 	case syn:
 		if _, n := t.expect.match(k); n == 0 {
 			if t.isKnownServer(k.dst) {
-				return t.newSession(k, p, "known-server") != nil
+				return t.newSession(k, p, ByKnownServer) != nil
 			}
 			// Perhaps a control connection on another port, recognised
 			// by its content later.
@@ -369,9 +369,9 @@ func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 	}
 	switch {
 	case t.isKnownServer(k.dst):
-		return t.newSession(k, p, "known-server") != nil
+		return t.newSession(k, p, ByKnownServer) != nil
 	case t.isKnownServer(k.src):
-		return t.newSession(k.reverse(), p, "known-server") != nil
+		return t.newSession(k.reverse(), p, ByKnownServer) != nil
 	}
 	return t.detectContent(k, p)
 }
@@ -411,7 +411,7 @@ func (t *Tracker) rememberServer(s *session) {
 // newSession starts a control session for client->server key k and feeds
 // p; how says how it was recognised. It returns nil when the session cap
 // is reached.
-func (t *Tracker) newSession(k flowKey, p *decode.Packet, how string) *session {
+func (t *Tracker) newSession(k flowKey, p *decode.Packet, how Detection) *session {
 	if len(t.live) >= t.cfg.MaxSessions {
 		t.sum.StateLimitDrops++
 		return nil
@@ -422,13 +422,13 @@ func (t *Tracker) newSession(k flowKey, p *decode.Packet, how string) *session {
 }
 
 // startSession makes a live session for client->server key k.
-func (t *Tracker) startSession(k flowKey, at time.Time, how string) *session {
+func (t *Tracker) startSession(k flowKey, at time.Time, how Detection) *session {
 	s := t.makeSession(k, at, how)
 	t.setFlow(k, s, nil)
 	t.goLive(s)
 	t.addPair(s)
 	t.sum.Sessions++
-	if how != "port" {
+	if how != ByPort {
 		t.rememberServer(s)
 	}
 	return s
