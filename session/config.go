@@ -10,14 +10,19 @@ type Config struct {
 	ControlPorts []uint16
 	// ShowPasswords keeps PASS arguments in clear; by default they are masked.
 	ShowPasswords bool
-	// SYNGrace is how long a lone unanswered SYN (no retransmission) must stay
-	// unanswered, in capture time, before it counts as dropped.
+	// SYNGrace is, in capture time, how long a connector would take to
+	// retransmit a lost SYN: a 425 at least this long after a single
+	// unanswered SYN counts as dropped (sooner, the SYN was refused by
+	// something the capture does not hold); a RST or ICMP error is waited
+	// on this long for a reply; a lone SYN this close to the capture's end
+	// is unknown. A lone SYN never counts as dropped by itself.
 	SYNGrace time.Duration
 	// DropWait is how long after the last unanswered SYN a transfer waits for
 	// a reply before it is decided as dropped.
 	DropWait time.Duration
-	// ExpectTimeout is how long a negotiation waits for its data connection
-	// before it is decided as not attempted.
+	// ExpectTimeout is how long a negotiation waits for its data connection,
+	// from the last control event about it (the negotiation, its reply, the
+	// transfer command, a reply to it), before it is decided without one.
 	ExpectTimeout time.Duration
 	// SettleGrace is how long a transfer waits after the reply that ended it
 	// for a late data connection (captures merged from several points).

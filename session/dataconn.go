@@ -52,10 +52,10 @@ func (t *Tracker) newDataConn(k flowKey, isn uint32) *dataConn {
 	return c
 }
 
-// dataSYN handles a SYN that belongs to no known connection: match it to a
-// negotiation, or keep it a while in case the negotiation is parsed later.
-func (t *Tracker) dataSYN(k flowKey, p *decode.Packet) bool {
-	xs, n := t.expect.match(k)
+// dataSYN handles a SYN that belongs to no known connection, given the
+// negotiations it answers (expectTable.match): attach it to them, or keep
+// it a while in case the negotiation is parsed later.
+func (t *Tracker) dataSYN(k flowKey, p *decode.Packet, xs [2]*transfer, n int) bool {
 	if n == 0 && len(t.live) == 0 {
 		return false
 	}

@@ -46,8 +46,8 @@ func (f *dupFilter) seen(p *decode.Packet, dir uint8) bool {
 	sig := segSig{at: p.Time.UnixNano(), seq: p.TCP.Seq, ack: p.TCP.Ack, length: int32(p.PayloadLen), ipid: p.IPID, flags: p.TCP.Flags, dir: dir}
 	// Over IPv6 (no identification) a pure ACK repeats legitimately
 	// (duplicate ACKs): only segments that carry something are compared.
-	comparable := sig.ipid != 0 || sig.length > 0 || sig.flags&(decode.SYN|decode.FIN|decode.RST) != 0
-	if comparable {
+	compared := sig.ipid != 0 || sig.length > 0 || sig.flags&(decode.SYN|decode.FIN|decode.RST) != 0
+	if compared {
 		win := dupWindowNoID
 		if sig.ipid != 0 {
 			win = dupWindowWithID

@@ -145,9 +145,6 @@ func (t *Tracker) endSession(s *session, how CloseReason) {
 	if how == ClosedIdle && len(t.idled) < t.cfg.MaxSessions && s.established() {
 		t.idled[s.key.canon()] = s.key
 	}
-	if s.rec.Verdict == "" && s.rec.Replies > 0 {
-		t.rememberServer(s)
-	}
 	for _, x := range s.transfers {
 		if !x.settled {
 			x.sessionEnded = true

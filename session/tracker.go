@@ -318,12 +318,15 @@ func (t *Tracker) tcp(p *decode.Packet) bool {
 // timestamped before its SYN.
 func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 	fl := p.TCP.Flags
-	if syn && t.isCtrlPort(p.TCP.DstPort) {
-		if _, n := t.expect.match(k); n > 0 {
-			// A negotiated data connection to a control port (an FTP
-			// bounce to port 21): a data connection, not a new session.
-			return t.dataSYN(k, p)
-		}
+	var xs [2]*transfer
+	n := 0
+	if syn {
+		xs, n = t.expect.match(k)
+	}
+	if n > 0 && t.isCtrlPort(p.TCP.DstPort) {
+		// A negotiated data connection to a control port (an FTP bounce
+		// to port 21): a data connection, not a new session.
+		return t.dataSYN(k, p, xs, n)
 	}
 	if key, ok := t.idledKey(k, syn); ok {
 		// A session that idled past ControlIdle speaks again.
@@ -344,7 +347,7 @@ func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 	case t.isCtrlPort(p.TCP.SrcPort) && len(p.Payload) > 0:
 		return t.newSession(k.reverse(), p, ByPort) != nil
 	case syn:
-		if _, n := t.expect.match(k); n == 0 {
+		if n == 0 {
 			if t.isKnownServer(k.dst) {
 				return t.newSession(k, p, ByKnownServer) != nil
 			}
@@ -352,7 +355,7 @@ func (t *Tracker) unknownFlow(k flowKey, p *decode.Packet, syn bool) bool {
 			// by its content later.
 			t.syns.add(k, p)
 		}
-		return t.dataSYN(k, p)
+		return t.dataSYN(k, p, xs, n)
 	case fl.Has(decode.SYN) || fl.Has(decode.RST):
 		// A SYN-ACK of a data connection whose SYN was not captured (or
 		// comes later, merged captures), or a RST before its SYN.

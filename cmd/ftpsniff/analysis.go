@@ -26,8 +26,8 @@ type analysisOptions struct {
 func addAnalysisFlags(fs *pflag.FlagSet, o *analysisOptions) {
 	def := session.DefaultConfig()
 	fs.StringSliceVar(&o.ports, "ports", nil, "extra TCP `ports` carrying FTP control channels, e.g. 2121,8021 (21 is always included)")
-	fs.DurationVar(&o.expectTimeout, "expect-timeout", def.ExpectTimeout, "how long a negotiation waits for its data connection (capture time; > 0)")
-	fs.DurationVar(&o.synGrace, "syn-grace", def.SYNGrace, "a lone unanswered SYN counts as dropped after this long (> 0)")
+	fs.DurationVar(&o.expectTimeout, "expect-timeout", def.ExpectTimeout, "how long a negotiation waits for its data connection after the last control event about it (capture time; > 0)")
+	fs.DurationVar(&o.synGrace, "syn-grace", def.SYNGrace, "a 425 this long after a single unanswered SYN counts as dropped (sooner: refused unseen, unknown) (> 0)")
 	fs.DurationVar(&o.dropWait, "drop-wait", def.DropWait, "how long unanswered SYNs wait for a reply before the verdict (> 0)")
 }
 
