@@ -86,11 +86,8 @@ type ExpectSummary struct {
 	// ">N", ">=N" or "<=N".
 	Counts map[string]string `json:"counts,omitempty"`
 	// Flags is the exact set of summary flag names (e.g. clock-jump),
-	// sorted; empty means none, nil means not stated.
-	Flags []string `json:"flags,omitempty"`
-	// Notes lists substrings each of which some note of the summary must
-	// contain (e.g. "no data connection").
-	Notes []string `json:"notes,omitempty"`
+	// sorted; empty means none, nil (null) means not stated.
+	Flags []string `json:"flags"`
 }
 
 // FlagGlossary defines the flag names the cases expect beyond those

@@ -317,7 +317,7 @@ func fieldCases() []Case {
 					s.passive(u, "LIST", dropped(3))
 					s.expect("passive", "EPSV", u.String(), "LIST", "dropped", fl("duplicate-frames"), "3 SYNs", "425")
 				})(c, exp)
-			}).withSummary(ExpectSummary{Counts: map[string]string{"duplicates": ">0"}}),
+			}).withSummary(ExpectSummary{Counts: map[string]string{"duplicates": ">0"}, Flags: []string{"duplicate-frames"}}),
 		// 10. A second FTP server port beside 21.
 		mk("port-2121-beside-21", "A session on port 21 has PASV 227 pending (203.0.113.20:50115) while the same client opens a second FTP session to the same server on port 2121 (its SYN captured), runs a passive LIST there and quits; then the first session's RETR runs.", eth,
 			func(c *Capture, exp *[]ExpectTransfer) {
@@ -450,7 +450,7 @@ func fieldCases() []Case {
 			}).withSessions(sx(fCli1, s21, "", 2, "tls")),
 		// 14. A busy link (built at test time).
 		mk("busy-link", "Three FTP sessions (a passive RETR, an active LIST dropped after 3 SYNs, an EPSV LIST, a PASV LIST reset) beside about 3,000 short unrelated HTTPS connections per second between other hosts for several seconds.", eth,
-			busyLink).withSummary(ExpectSummary{Counts: map[string]string{"state_limit_drops": "0", "sessions": "3"}}).large(),
+			busyLink).withSummary(ExpectSummary{Counts: map[string]string{"state_limit_drops": "0", "sessions": "3"}, Flags: []string{}}).large(),
 		// 15. Blocked control connections.
 		mk("blocked-control", "Control connections that never open: 198.51.100.10's SYNs to port 21 retransmitted 4 times and never answered; 198.51.100.11's SYN answered by RST; 198.51.100.12's SYN answered by ICMP administratively prohibited from 203.0.113.1.", eth,
 			func(c *Capture, exp *[]ExpectTransfer) {
@@ -461,7 +461,7 @@ func fieldCases() []Case {
 				c.Conn(ap(fCli3, 40202), s21).SynICMP(fRtrS, 13, false)
 				c.Advance(time.Second)
 			}).withSessions(sx(fCli1, s21, "dropped", 0, "blocked"), sx(fCli2, s21, "reset", 0, "blocked", "control-reset"), sx(fCli3, s21, "unreachable", 0, "blocked")).
-			withSummary(ExpectSummary{Counts: map[string]string{"blocked_sessions": "3"}}),
+			withSummary(ExpectSummary{Counts: map[string]string{"blocked_sessions": "3"}, Flags: []string{}}),
 		// 16. Slow server connects.
 		mk("slow-connect", "Active transfers from a slow server: RETR, then the server's SYN 90 s later (tape recall) and success; PORT, RETR 100 s later, the SYN 100 s after the RETR (200 s after the PORT, beyond the 120 s negotiation timeout) and success.", eth,
 			standard(fCli1, s21, func(s *sess) {
@@ -501,7 +501,7 @@ func fieldCases() []Case {
 					s.expect("active", "PORT", t.String(), "", "not-attempted", fl("superseded"), "superseded")
 				}
 				s.portOK(40110, "LIST")
-			})).withSummary(ExpectSummary{Counts: map[string]string{"superseded": "500"}}).large(),
+			})).withSummary(ExpectSummary{Counts: map[string]string{"superseded": "500"}, Flags: []string{}}).large(),
 		// 19. Corrupt timestamps.
 		mk("clock-jump", "Two records with corrupt timestamps: a control ACK stamped in the year 2100 between a 227 and its data connection, and one stamped a day back between a PORT's 200 and its LIST. Both transfers succeed.", eth,
 			standard(fCli1, s21, func(s *sess) {

@@ -40,8 +40,7 @@
 //	  ],
 //	  "summary": {              // optional
 //	    "counts": {"state_limit_drops": "0", "duplicates": ">0"},  // "N", ">N", ">=N", "<=N"
-//	    "flags": ["clock-jump"],             // exact set when present
-//	    "notes": ["no data connection"]      // substrings of the summary's notes
+//	    "flags": ["clock-jump"]              // exact set; [] none, null not stated
 //	  }
 //	}
 //
