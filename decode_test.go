@@ -266,7 +266,6 @@ func summaryCounts(s *session.Summary) map[string]uint64 {
 // clock-jump, no-data-connections).
 func summaryFlagNames(s *session.Summary) []string { return output.FlagNames(s.Flags, 0) }
 
-
 // TestExpectations checks every capture that has a <name>.expect.json, and
 // every Large synthetic scenario built at test time: the reported
 // transfers, in negotiation order, must match it (mode, negotiation,
