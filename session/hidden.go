@@ -17,11 +17,14 @@ import (
 // connection may be a data connection of that session.
 const hiddenDataWindow = 30 * time.Second
 
-// notDataPorts are well-known service ports above 1023 that an FTP data
-// connection is not made to.
-var notDataPorts = map[uint16]bool{
-	1433: true, 1521: true, 2049: true, 3306: true, 3389: true, 5432: true,
-	5900: true, 5985: true, 5986: true, 6379: true, 8080: true, 8443: true, 9200: true,
+// notDataPort reports whether p is a well-known service port above 1023
+// that an FTP data connection is not made to.
+func notDataPort(p uint16) bool {
+	switch p {
+	case 1433, 1521, 2049, 3306, 3389, 5432, 5900, 5985, 5986, 6379, 8080, 8443, 9200:
+		return true
+	}
+	return false
 }
 
 // tlsSessionFor returns the latest live encrypted session between the
@@ -39,7 +42,7 @@ func (t *Tracker) tlsSessionFor(k flowKey) *session {
 // fitsHiddenData reports whether a SYN from k.src to k.dst at time at can be
 // a data connection of the encrypted session s.
 func (s *session) fitsHiddenData(k flowKey, at time.Time) bool {
-	if k.dst.Port() < 1024 || notDataPorts[k.dst.Port()] || k.dst == s.key.dst {
+	if k.dst.Port() < 1024 || notDataPort(k.dst.Port()) || k.dst == s.key.dst {
 		return false
 	}
 	if s.lastClientData.IsZero() || at.Sub(s.lastClientData) > hiddenDataWindow || s.lastClientData.Sub(at) > hiddenDataWindow {
