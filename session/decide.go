@@ -310,7 +310,7 @@ func icmpName(i *ICMPInfo) string {
 			n = map[uint8]string{0: "TTL exceeded in transit", 1: "fragment reassembly time exceeded"}[i.Code]
 		}
 		if n == "" {
-			n = "code " + itoa(int(i.Code))
+			n = "code " + strconv.Itoa(int(i.Code))
 		}
 		v := "ICMP"
 		if i.V6 {
@@ -321,13 +321,13 @@ func icmpName(i *ICMPInfo) string {
 	if i.V6 {
 		n = map[uint8]string{0: "no route", 1: "administratively prohibited", 2: "beyond scope", 3: "address unreachable", 4: "port unreachable", 5: "source address failed policy", 6: "reject route"}[i.Code]
 		if n == "" {
-			n = "code " + itoa(int(i.Code))
+			n = "code " + strconv.Itoa(int(i.Code))
 		}
 		return fmt.Sprintf("ICMPv6 destination unreachable (%s, type %d code %d)", n, i.Type, i.Code)
 	}
 	n = map[uint8]string{0: "net unreachable", 1: "host unreachable", 2: "protocol unreachable", 3: "port unreachable", 4: "fragmentation needed", 9: "net administratively prohibited", 10: "host administratively prohibited", 13: "administratively prohibited", 14: "host precedence violation", 15: "precedence cutoff"}[i.Code]
 	if n == "" {
-		n = "code " + itoa(int(i.Code))
+		n = "code " + strconv.Itoa(int(i.Code))
 	}
 	return fmt.Sprintf("ICMP destination unreachable (%s, type %d code %d)", n, i.Type, i.Code)
 }

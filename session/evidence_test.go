@@ -2,6 +2,7 @@ package session
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ func from(ap string) func(*decode.Packet) bool {
 // on data connection d.
 func pasvRetr(c *conn, port uint16, d *conn, body string) {
 	c.cl("PASV\r\n")
-	c.sv("227 Entering Passive Mode (203,0,113,20," + itoa(int(port>>8)) + "," + itoa(int(port&255)) + ").\r\n")
+	c.sv("227 Entering Passive Mode (203,0,113,20," + strconv.Itoa(int(port>>8)) + "," + strconv.Itoa(int(port&255)) + ").\r\n")
 	d.handshake()
 	c.cl("RETR f\r\n")
 	c.sv("150 Opening BINARY mode data connection.\r\n")
@@ -312,7 +313,7 @@ func TestEvidence(t *testing.T) {
 				c := s.conn(cli, srv)
 				c.login()
 				for i := range 5 {
-					c.cl("PORT 198,51,100,10,156," + itoa(64+i) + "\r\n")
+					c.cl("PORT 198,51,100,10,156," + strconv.Itoa(64+i) + "\r\n")
 					c.sv("200 PORT command successful.\r\n")
 				}
 				d := s.conn("203.0.113.20:20", "198.51.100.10:40004")

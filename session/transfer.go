@@ -308,25 +308,3 @@ func appendReplyNote(b []byte, r *Reply) []byte {
 	b = append(b, ' ')
 	return append(b, clip(strings.TrimSpace(txt), 80)...)
 }
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
