@@ -41,8 +41,6 @@ const (
 
 // NATPairConfig configures the NAT-pair comparison.
 type NATPairConfig struct {
-	// ControlPorts are the FTP control ports (21 when empty).
-	ControlPorts []uint16
 	// MaxSkew is the largest clock offset accepted between the two
 	// captures' views of one session (default 10 minutes).
 	MaxSkew time.Duration
@@ -51,10 +49,10 @@ type NATPairConfig struct {
 	DataWindow time.Duration
 }
 
-// DefaultNATPairConfig returns port 21, 10 minutes of skew, 2 minutes of
-// data window.
+// DefaultNATPairConfig returns 10 minutes of skew and 2 minutes of data
+// window (the control ports are the tracker's: 21, --ports, content).
 func DefaultNATPairConfig() NATPairConfig {
-	return NATPairConfig{ControlPorts: []uint16{21}, MaxSkew: 10 * time.Minute, DataWindow: 2 * time.Minute}
+	return NATPairConfig{MaxSkew: 10 * time.Minute, DataWindow: 2 * time.Minute}
 }
 
 // NATSession is a control connection's endpoints as seen in one capture.

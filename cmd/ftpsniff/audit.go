@@ -287,7 +287,6 @@ func runNATPair(o *auditOptions, args []string, stdout, stderr io.Writer) int {
 		return usage("%v", err)
 	}
 	cfg := audit.DefaultNATPairConfig()
-	cfg.ControlPorts = run.Session.ControlPorts
 	var sides [2]*audit.NATSide
 	damaged := false
 	for i, name := range args {
